@@ -1,0 +1,1 @@
+"""Applications: what a task feeds the network and does with its outputs."""

@@ -1,0 +1,1 @@
+"""Input/output: files, folders, data splits and images."""
