@@ -1,0 +1,56 @@
+"""Small helpers shared by the layers: spatial rank, kernel shapes,
+default initialisers and the name check of padding options."""
+import numpy as np
+import tensorflow.compat.v1 as tf
+
+from niftydrive.utilities.util_common import look_up_operations
+
+SUPPORTED_PADDING = {'SAME': 'SAME', 'VALID': 'VALID'}
+
+
+def infer_spatial_rank(input_tensor):
+    """Number of spatial dimensions of a ``[batch, spatial..., channels]``
+    tensor; only 1, 2 or 3 are supported."""
+    ndims = input_tensor.shape.ndims
+    if ndims is None or ndims - 2 not in (1, 2, 3):
+        raise ValueError(
+            'expected a tensor shaped [batch, spatial (1, 2 or 3 dims), '
+            'channels], got shape {}'.format(input_tensor.shape))
+    return ndims - 2
+
+
+def expand_spatial_params(value, spatial_rank, what='kernel_size'):
+    """An int, or a list of one int per spatial dimension, as a list of
+    ``spatial_rank`` ints."""
+    values = np.atleast_1d(np.asarray(value, dtype=np.int64)).tolist()
+    if len(values) == 1:
+        values = values * spatial_rank
+    if len(values) != spatial_rank:
+        raise ValueError(
+            '{} {!r} does not match the {} spatial dimensions of the '
+            'input'.format(what, value, spatial_rank))
+    if any(v < 1 for v in values):
+        raise ValueError('{} must be positive, got {!r}'.format(what, value))
+    return [int(v) for v in values]
+
+
+def check_padding(padding):
+    """The padding option in upper case; unknown options are an error."""
+    return look_up_operations(str(padding).upper(), SUPPORTED_PADDING)
+
+
+def default_w_initializer():
+    """He initialisation: truncated normal scaled by the fan-in."""
+    return tf.variance_scaling_initializer(
+        scale=2.0, mode='fan_in', distribution='truncated_normal')
+
+
+def default_b_initializer():
+    """Biases start at zero."""
+    return tf.constant_initializer(0.0)
+
+
+def check_spatial_dims(input_tensor, criterion):
+    """True when every static spatial size satisfies ``criterion``."""
+    spatial = input_tensor.shape.as_list()[1:-1]
+    return all(criterion(size) for size in spatial if size is not None)
