@@ -54,7 +54,9 @@ class KeywordsMatching(object):
         self.path_to_search = as_tuple_of_str(list_paths)
         self.filename_contains = as_tuple_of_str(contain)
         self.filename_not_contains = as_tuple_of_str(not_contain)
-        self.filename_removefromid = as_tuple_of_str(regex_remove)
+        # a regular expression may contain commas: a string is one pattern
+        self.filename_removefromid = ((regex_remove,) if isinstance(regex_remove, str)
+                                      and regex_remove else as_tuple_of_str(regex_remove))
 
     @classmethod
     def from_section(cls, section_param):

@@ -1,0 +1,1 @@
+"""Extras built on niftydrive: demo data and helpers."""

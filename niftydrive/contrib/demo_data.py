@@ -1,0 +1,140 @@
+"""Write a small synthetic segmentation data set (NIfTI), for demos and tests.
+
+``python -m niftydrive.contrib.demo_data --output DIR [--subjects N]`` (or the
+console script ``net_segment_demo_data``) writes, per subject,
+``subjXX_T1.nii.gz`` (a noisy image with a smooth bias field) and
+``subjXX_Label.nii.gz`` (background 0 and two classes of ellipsoidal blobs:
+1 bright, 2 brighter). Voxels are 1.2 mm and subjects are stored in
+different on-disk orientations (RAS, LPS, PIR, a slightly oblique one ...),
+with different data types and byte orders, as real scanners' files are.
+"""
+import argparse
+import os
+import sys
+
+import nibabel as nib
+import numpy as np
+
+#: on-disk orientations cycled through the subjects
+ORIENTATIONS = ('RAS', 'LPS', 'PIR', 'LAS', 'ASL', 'RPI')
+VOXEL_MM = 1.2
+CLASS_INTENSITY = {1: 1.0, 2: 2.0}
+
+
+def write_nifti(path, data, affine, dtype=None):
+    """Save ``data`` (cast to ``dtype``, e.g. ``'>f4'`` for big-endian) with ``affine``."""
+    data = np.asarray(data)
+    header = None
+    if dtype:
+        data = data.astype(np.dtype(dtype).newbyteorder('='))
+        header = nib.Nifti1Header(endianness=np.dtype(dtype).byteorder.replace('|', '='))
+    image = nib.Nifti1Image(data, affine, header)
+    if dtype:
+        image.set_data_dtype(np.dtype(dtype))
+    image.set_qform(affine, code=1)
+    image.set_sform(affine, code=1)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    nib.save(image, path)
+    return path
+
+
+def rotation_z(degrees):
+    """A 4x4 rotation about the z axis."""
+    angle = np.deg2rad(degrees)
+    rot = np.eye(4)
+    rot[:2, :2] = [[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]
+    return rot
+
+
+def synthetic_subject(shape=(48, 48, 48), rng=None, noise=0.3, n_blobs=(2, 2)):
+    """``(image, label)`` arrays in RAS voxel order.
+
+    :param shape: volume shape
+    :param rng: a ``numpy.random.RandomState``
+    :param noise: standard deviation of the Gaussian noise (class 1 contrast is 1)
+    :param n_blobs: number of blobs of class 1 and of class 2
+    """
+    rng = rng or np.random.RandomState()
+    shape = tuple(shape)
+    grid = np.stack(np.meshgrid(*[np.arange(n, dtype=np.float32) for n in shape],
+                                indexing='ij'), axis=-1)
+    label = np.zeros(shape, dtype=np.int16)
+    margin = 7
+    for cls, count in zip((1, 2), n_blobs):
+        for _ in range(count):
+            centre = np.array([rng.uniform(margin, n - margin) if n > 2 * margin else n / 2.0
+                               for n in shape])
+            radii = rng.uniform(4.0, 8.0, size=3)
+            inside = (((grid - centre) / radii) ** 2).sum(axis=-1) <= 1.0
+            label[inside] = cls
+    image = np.zeros(shape, dtype=np.float32)
+    for cls, value in CLASS_INTENSITY.items():
+        image[label == cls] = value
+    bias = 1.0 + 0.15 * np.sin(grid[..., 0] / shape[0] * np.pi) * np.cos(
+        grid[..., 1] / max(shape[1], 1) * np.pi)
+    image = image * bias + rng.normal(0.0, noise, size=shape).astype(np.float32)
+    image = image * rng.uniform(80.0, 120.0) + rng.uniform(0.0, 50.0)   # scanner units
+    return image.astype(np.float32), label
+
+
+def _affine(shape, orientation_index):
+    """A 1.2 mm affine in RAS centred on the volume, oblique for one of the subjects."""
+    affine = np.diag([VOXEL_MM, VOXEL_MM, VOXEL_MM, 1.0])
+    affine[:3, 3] = -VOXEL_MM * (np.array(shape) - 1) / 2.0
+    if orientation_index % len(ORIENTATIONS) == 3:
+        affine = rotation_z(6.0).dot(affine)
+    return affine
+
+
+def write_subject(folder, subject_id, image, label, orientation_index=0):
+    """Write one subject's image and label in an orientation of :data:`ORIENTATIONS`."""
+    codes = ORIENTATIONS[orientation_index % len(ORIENTATIONS)]
+    ras_image = nib.Nifti1Image(image, _affine(image.shape, orientation_index))
+    transform = nib.orientations.ornt_transform(
+        nib.orientations.axcodes2ornt('RAS'), nib.orientations.axcodes2ornt(tuple(codes)))
+    disk_image = ras_image.as_reoriented(transform)
+    disk_label = np.asarray(nib.Nifti1Image(label, ras_image.affine).as_reoriented(
+        transform).dataobj)
+    # different storage per subject: float32, big-endian float32, native float64
+    dtype = ('<f4', '>f4', '<f8')[orientation_index % 3]
+    image_path = write_nifti(os.path.join(folder, '{}_T1.nii.gz'.format(subject_id)),
+                             np.asarray(disk_image.dataobj), disk_image.affine, dtype)
+    label_path = write_nifti(os.path.join(folder, '{}_Label.nii.gz'.format(subject_id)),
+                             disk_label, disk_image.affine,
+                             '>i2' if orientation_index % 2 else '<u1')
+    return image_path, label_path
+
+
+def make_dataset(output, subjects=10, shape=(48, 48, 48), seed=0, noise=0.3):
+    """Write ``subjects`` subjects into ``output``; returns the list of (image, label) paths."""
+    rng = np.random.RandomState(seed)
+    os.makedirs(output, exist_ok=True)
+    paths = []
+    for index in range(subjects):
+        image, label = synthetic_subject(shape, rng, noise)
+        paths.append(write_subject(output, 'subj{:02d}'.format(index + 1), image, label, index))
+    return paths
+
+
+def main(argv=None):
+    """Command line entry point (``net_segment_demo_data``)."""
+    parser = argparse.ArgumentParser(
+        prog='net_segment_demo_data',
+        description='Write a small synthetic NIfTI segmentation data set '
+                    '(subjXX_T1.nii.gz images, subjXX_Label.nii.gz labels).')
+    parser.add_argument('--output', '-o', required=True, help='folder to write into')
+    parser.add_argument('--subjects', '-n', type=int, default=10, help='number of subjects')
+    parser.add_argument('--size', type=int, default=48, help='volume edge length in voxels')
+    parser.add_argument('--seed', type=int, default=0, help='random seed')
+    args = parser.parse_args(argv)
+    if args.subjects < 1 or args.size < 16:
+        parser.error('--subjects must be >= 1 and --size >= 16')
+    paths = make_dataset(args.output, args.subjects, (args.size,) * 3, args.seed)
+    print('Wrote {} subjects ({}^3 voxels of {} mm) to {}'.format(
+        len(paths), args.size, VOXEL_MM, os.path.abspath(args.output)))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
