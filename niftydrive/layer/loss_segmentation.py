@@ -1,0 +1,203 @@
+"""Segmentation losses.
+
+``LossFunction(n_class, loss_type)`` is the layer applications use.  The
+loss functions themselves work on ONE sample, flattened:
+``prediction`` is ``[n_voxels, n_class]`` (probabilities, or logits for the
+cross-entropy based ones), ``ground_truth`` is ``[n_voxels]`` integer labels
+and ``weight_map`` (optional) is ``[n_voxels]`` voxel weights.
+"""
+import tensorflow.compat.v1 as tf
+
+from niftydrive.layer.base_layer import Layer
+from niftydrive.utilities.errors import UserInputError
+from niftydrive.utilities.util_common import look_up_operations
+
+# Dice denominators get this added so that empty classes do not divide by 0
+EPSILON = 1e-5
+
+
+def labels_to_one_hot(ground_truth, num_classes):
+    """``[n_voxels]`` integer labels -> ``[n_voxels, num_classes]`` floats."""
+    return tf.one_hot(tf.cast(ground_truth, tf.int32), num_classes,
+                      dtype=tf.float32)
+
+
+def _class_weights(weight_map):
+    # [n_voxels] -> [n_voxels, 1] so it broadcasts over the classes
+    return tf.expand_dims(tf.cast(weight_map, tf.float32), -1)
+
+
+def _weighted_sums(prediction, ground_truth, weight_map, pred_power):
+    """Per-class sums of (weighted) ``one_hot * prediction``,
+    ``prediction ** pred_power`` and ``one_hot``."""
+    one_hot = labels_to_one_hot(ground_truth, tf.shape(prediction)[-1])
+    pred_term = prediction if pred_power == 1 else tf.square(prediction)
+    if weight_map is not None:
+        weights = _class_weights(weight_map)
+        one_hot_w, pred_w = one_hot * weights, pred_term * weights
+    else:
+        one_hot_w, pred_w = one_hot, pred_term
+    intersection = tf.reduce_sum(one_hot_w * prediction, axis=0)
+    return intersection, tf.reduce_sum(pred_w, axis=0), \
+        tf.reduce_sum(one_hot_w, axis=0)
+
+
+def dice(prediction, ground_truth, weight_map=None):
+    """Soft Dice loss of Milletari et al. (V-Net), averaged over classes:
+    ``1 - mean_c 2 sum(p g) / (sum(p^2) + sum(g) + eps)``.
+
+    A class absent from both the prediction and the reference scores 0
+    (so it adds 1 / n_class to the loss), as in NiftyNet.
+    """
+    intersection, pred_sum, ref_sum = _weighted_sums(
+        prediction, ground_truth, weight_map, pred_power=2)
+    score = 2.0 * intersection / (pred_sum + ref_sum + EPSILON)
+    return 1.0 - tf.reduce_mean(score)
+
+
+def dice_nosquare(prediction, ground_truth, weight_map=None):
+    """Soft Dice loss with a linear denominator:
+    ``1 - mean_c 2 sum(p g) / (sum(p) + sum(g) + eps)``."""
+    intersection, pred_sum, ref_sum = _weighted_sums(
+        prediction, ground_truth, weight_map, pred_power=1)
+    score = 2.0 * intersection / (pred_sum + ref_sum + EPSILON)
+    return 1.0 - tf.reduce_mean(score)
+
+
+def cross_entropy(prediction, ground_truth, weight_map=None):
+    """Mean softmax cross entropy of the logits ``prediction``; with a
+    ``weight_map`` the weighted mean ``sum(w * xent) / sum(w)``."""
+    entropy = tf.nn.sparse_softmax_cross_entropy_with_logits(
+        logits=tf.cast(prediction, tf.float32),
+        labels=tf.cast(ground_truth, tf.int32))
+    if weight_map is None:
+        return tf.reduce_mean(entropy)
+    weight_map = tf.cast(weight_map, tf.float32)
+    weight_sum = tf.maximum(tf.reduce_sum(weight_map), 1e-6)
+    return tf.reduce_sum(entropy * weight_map) / weight_sum
+
+
+def dice_plus_xent_loss(prediction, ground_truth, weight_map=None):
+    """Cross entropy plus negative soft Dice (Isensee et al., nnU-Net), on
+    logits: ``xent - mean_c 2 sum(s g) / (sum(s) + sum(g) + eps)`` with
+    ``s = softmax(prediction)``; its minimum is -1."""
+    prediction = tf.cast(prediction, tf.float32)
+    loss_xent = cross_entropy(prediction, ground_truth, weight_map)
+    intersection, pred_sum, ref_sum = _weighted_sums(
+        tf.nn.softmax(prediction), ground_truth, weight_map, pred_power=1)
+    loss_dice = -tf.reduce_mean(
+        2.0 * intersection / (pred_sum + ref_sum + EPSILON))
+    return loss_dice + loss_xent
+
+
+def generalised_dice_loss(prediction, ground_truth, weight_map=None,
+                          type_weight='Square'):
+    """Generalised Dice loss (Sudre et al. 2017): classes are weighted by
+    ``1 / ref_volume ** 2`` ('Square'), ``1 / ref_volume`` ('Simple') or 1
+    ('Uniform'); a class absent from the reference gets the largest weight
+    of the present classes."""
+    weight_fns = {
+        'Square': lambda vol: tf.reciprocal(tf.square(vol)),
+        'Simple': tf.reciprocal,
+        'Uniform': tf.ones_like}
+    weight_fn = look_up_operations(type_weight, weight_fns)
+    intersection, seg_vol, ref_vol = _weighted_sums(
+        tf.cast(prediction, tf.float32), ground_truth, weight_map,
+        pred_power=1)
+    weights = weight_fn(ref_vol)
+    finite = tf.where(tf.is_inf(weights), tf.zeros_like(weights), weights)
+    weights = tf.where(tf.is_inf(weights),
+                       tf.ones_like(weights) * tf.reduce_max(finite),
+                       weights)
+    numerator = 2.0 * tf.reduce_sum(weights * intersection)
+    denominator = tf.reduce_sum(weights * tf.maximum(seg_vol + ref_vol, 1.0))
+    score = numerator / denominator
+    score = tf.where(tf.is_nan(score), tf.ones_like(score), score)
+    return 1.0 - score
+
+
+SUPPORTED_LOSS = {
+    'Dice': dice,
+    'Dice_NS': dice_nosquare,
+    'CrossEntropy': cross_entropy,
+    'DicePlusXEnt': dice_plus_xent_loss,
+    'GDSC': generalised_dice_loss,
+}
+
+# these take logits and apply the softmax themselves
+_LOSSES_ON_LOGITS = (cross_entropy, dice_plus_xent_loss)
+
+
+class LossFunction(Layer):
+    """The segmentation loss as a layer.
+
+    ``loss(prediction, ground_truth, weight_map=None)``: ``prediction`` is
+    logits ``[batch, spatial..., n_class]`` (or a list of them, whose losses
+    are averaged); ``ground_truth`` is integer labels ``[batch, spatial...,
+    1]`` or ``[batch, spatial...]``; ``weight_map`` has the shape of
+    ``ground_truth``.  The loss is computed per sample and averaged over the
+    batch.  With ``softmax=True`` the logits go through a softmax first,
+    except for the losses that take logits ('CrossEntropy',
+    'DicePlusXEnt').  ``loss_func_params`` are extra keyword arguments of the
+    loss function (e.g. ``{'type_weight': 'Simple'}`` for 'GDSC').
+    """
+
+    def __init__(self, n_class, loss_type='Dice', softmax=True,
+                 loss_func_params=None, name='loss_function'):
+        super(LossFunction, self).__init__(name=name)
+        if int(n_class) < 1:
+            raise UserInputError(
+                'number of classes must be positive, got {}'.format(n_class))
+        self._num_classes = int(n_class)
+        try:
+            self._data_loss_func = look_up_operations(loss_type,
+                                                      SUPPORTED_LOSS)
+        except UserInputError as error:
+            raise UserInputError(
+                'segmentation loss_type: {}'.format(error)) from None
+        self._loss_func_params = dict(loss_func_params or {})
+        self._softmax = bool(softmax) and \
+            self._data_loss_func not in _LOSSES_ON_LOGITS
+
+    @property
+    def num_classes(self):
+        """Number of classes the predictions are expected to have."""
+        return self._num_classes
+
+    def layer_op(self, prediction, ground_truth, weight_map=None):
+        """The mean loss (a scalar tensor); see the class docstring."""
+        predictions = (list(prediction)
+                       if isinstance(prediction, (list, tuple))
+                       else [prediction])
+        losses = [self._single_scale_loss(pred, ground_truth, weight_map)
+                  for pred in predictions]
+        return tf.reduce_mean(tf.stack(losses))
+
+    def _single_scale_loss(self, prediction, ground_truth, weight_map):
+        n_pred_chns = prediction.shape[-1]
+        if n_pred_chns is not None and int(n_pred_chns) != self._num_classes:
+            raise UserInputError(
+                'the loss expects {} classes but the prediction has {} '
+                'channels (shape {})'.format(self._num_classes, n_pred_chns,
+                                             prediction.shape))
+        batch = tf.shape(prediction)[0]
+        prediction = tf.reshape(tf.cast(prediction, tf.float32),
+                                tf.stack([batch, -1, self._num_classes]))
+        ground_truth = tf.reshape(ground_truth, tf.stack([batch, -1]))
+        elems = [prediction, ground_truth]
+        if weight_map is not None:
+            elems.append(tf.reshape(tf.cast(weight_map, tf.float32),
+                                    tf.stack([batch, -1])))
+
+        def _per_sample(sample):
+            pred_b, gt_b = sample[0], sample[1]
+            weight_b = sample[2] if len(sample) > 2 else None
+            if self._softmax:
+                pred_b = tf.nn.softmax(pred_b)
+            return self._data_loss_func(
+                prediction=pred_b, ground_truth=gt_b, weight_map=weight_b,
+                **self._loss_func_params)
+
+        per_sample = tf.map_fn(_per_sample, tuple(elems),
+                               fn_output_signature=tf.float32)
+        return tf.reduce_mean(per_sample)
