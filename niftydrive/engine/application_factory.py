@@ -1,0 +1,193 @@
+"""Look up applications, networks, optimisers, losses and initialisers by name.
+
+A name is either a short name from the tables below or a dotted import path
+(``my_package.my_module.MyClass``) to a user's own class.
+"""
+import importlib
+
+import tensorflow.compat.v1 as tf
+
+from niftydrive.utilities.errors import UserInputError
+from niftydrive.utilities.util_common import closest_match
+
+SUPPORTED_APP = {
+    'net_segment':
+        'niftydrive.application.segmentation_application.SegmentationApplication',
+    'toy': 'niftydrive.application.toy_application.ToyApplication',
+}
+
+# NiftyNet applications that niftydrive does not provide (yet).
+NIFTYNET_APPS_NOT_AVAILABLE = {
+    'net_regress': 'regression',
+    'net_gan': 'GAN',
+    'net_autoencoder': 'autoencoder',
+    'net_classify': 'classification',
+    'net_reg': 'registration',
+}
+
+SUPPORTED_NETWORK = {
+    'toynet': 'niftydrive.network.toynet.ToyNet',
+    'highres3dnet': 'niftydrive.network.highres3dnet.HighRes3DNet',
+    'highres3dnet_small': 'niftydrive.network.highres3dnet.HighRes3DNetSmall',
+    'unet': 'niftydrive.network.unet.UNet3D',
+    'tinynet': 'niftydrive.network.toy_gan.TinyNet',
+}
+
+SUPPORTED_OPTIMIZERS = {
+    'adam': 'niftydrive.engine.application_optimiser.Adam',
+    'gradientdescent': 'niftydrive.engine.application_optimiser.GradientDescent',
+    'momentum': 'niftydrive.engine.application_optimiser.Momentum',
+    'nesterov': 'niftydrive.engine.application_optimiser.NesterovMomentum',
+    'adagrad': 'niftydrive.engine.application_optimiser.Adagrad',
+    'rmsprop': 'niftydrive.engine.application_optimiser.RMSProp',
+}
+
+SUPPORTED_LOSS_SEGMENTATION = {
+    'Dice': 'niftydrive.layer.loss_segmentation.dice',
+    'CrossEntropy': 'niftydrive.layer.loss_segmentation.cross_entropy',
+    'DicePlusXEnt': 'niftydrive.layer.loss_segmentation.dice_plus_xent_loss',
+    'GDSC': 'niftydrive.layer.loss_segmentation.generalised_dice_loss',
+}
+
+SUPPORTED_LOSS_REGRESSION = {
+    'L1Loss': 'niftydrive.layer.loss_regression.l1_loss',
+    'L2Loss': 'niftydrive.layer.loss_regression.l2_loss',
+    'RMSE': 'niftydrive.layer.loss_regression.rmse_loss',
+    'MAE': 'niftydrive.layer.loss_regression.mae',
+}
+
+
+def _import_by_path(dotted_path, kind):
+    """Import ``package.module.Name`` and return ``Name``."""
+    module_name, _, attribute = dotted_path.rpartition('.')
+    if not module_name:
+        raise UserInputError('Could not import {} "{}": not a dotted path '
+                             '(package.module.Name)'.format(kind, dotted_path))
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise UserInputError('Could not import {} "{}": {}'.format(
+            kind, dotted_path, error)) from error
+    try:
+        return getattr(module, attribute)
+    except AttributeError:
+        raise UserInputError('Could not import {} "{}": module {} has no {}'.format(
+            kind, dotted_path, module_name, attribute)) from None
+
+
+class ModuleFactory(object):
+    """Base factory: a short name from ``SUPPORTED`` or a dotted path."""
+
+    SUPPORTED = {}
+    type_str = 'object'
+    case_sensitive = True
+
+    @classmethod
+    def _key(cls, name):
+        if cls.case_sensitive:
+            return name
+        return {key.lower(): key for key in cls.SUPPORTED}.get(name.lower(), name)
+
+    @classmethod
+    def create(cls, name):
+        """The class (or function) called ``name``; ``UserInputError`` if none."""
+        if not isinstance(name, str) or not name.strip():
+            raise UserInputError('Could not import {}: no name given ({!r})'.format(
+                cls.type_str, name))
+        name = name.strip()
+        key = cls._key(name)
+        if key in cls.SUPPORTED:
+            return _import_by_path(cls.SUPPORTED[key], cls.type_str)
+        if '.' in name:
+            return _import_by_path(name, cls.type_str)
+        suggestion = closest_match(name, list(cls.SUPPORTED))
+        hint = ('did you mean "{}"?'.format(suggestion) if suggestion else
+                'known names: {}.'.format(', '.join(sorted(cls.SUPPORTED))))
+        raise UserInputError(
+            'Could not import {} "{}": not a known name or a dotted import '
+            'path; {}'.format(cls.type_str, name, hint))
+
+
+class ApplicationFactory(ModuleFactory):
+    """Applications (``BaseApplication`` subclasses)."""
+
+    SUPPORTED = SUPPORTED_APP
+    type_str = 'application'
+
+    @classmethod
+    def create(cls, name):
+        if isinstance(name, str) and name.strip() in NIFTYNET_APPS_NOT_AVAILABLE:
+            raise UserInputError(
+                'application "{}" (NiftyNet\'s {} application) is not available '
+                'in niftydrive yet; available: {}'.format(
+                    name.strip(), NIFTYNET_APPS_NOT_AVAILABLE[name.strip()],
+                    ', '.join(sorted(SUPPORTED_APP))))
+        return super(ApplicationFactory, cls).create(name)
+
+
+class ApplicationNetFactory(ModuleFactory):
+    """Networks (``BaseNet`` subclasses)."""
+
+    SUPPORTED = SUPPORTED_NETWORK
+    type_str = 'network'
+    case_sensitive = False
+
+
+class OptimiserFactory(ModuleFactory):
+    """Optimisers: classes with a static ``get_instance(learning_rate)``."""
+
+    SUPPORTED = SUPPORTED_OPTIMIZERS
+    type_str = 'optimiser'
+    case_sensitive = False
+
+
+class LossSegmentationFactory(ModuleFactory):
+    """Segmentation loss functions."""
+
+    SUPPORTED = SUPPORTED_LOSS_SEGMENTATION
+    type_str = 'segmentation loss'
+
+
+class LossRegressionFactory(ModuleFactory):
+    """Regression loss functions."""
+
+    SUPPORTED = SUPPORTED_LOSS_REGRESSION
+    type_str = 'regression loss'
+
+
+class InitializerFactory(object):
+    """Weight initialisers by name, with optional arguments."""
+
+    @staticmethod
+    def _builders():
+        return {
+            'constant': lambda args: tf.constant_initializer(
+                float(args.get('value', 0.0))),
+            'zeros': lambda args: tf.zeros_initializer(),
+            'ones': lambda args: tf.ones_initializer(),
+            'uniform_scaling': lambda args: tf.uniform_unit_scaling_initializer(
+                factor=float(args.get('factor', 1.0))),
+            'orthogonal': lambda args: tf.orthogonal_initializer(
+                gain=float(args.get('gain', 1.0))),
+            'variance_scaling': lambda args: tf.variance_scaling_initializer(
+                scale=float(args.get('scale', 1.0)),
+                mode=args.get('mode', 'fan_in'),
+                distribution=args.get('distribution', 'truncated_normal')),
+            'glorot_normal': lambda args: tf.glorot_normal_initializer(),
+            'glorot_uniform': lambda args: tf.glorot_uniform_initializer(),
+            'he_normal': lambda args: tf.variance_scaling_initializer(
+                scale=2.0, mode='fan_in', distribution='truncated_normal'),
+            'he_uniform': lambda args: tf.variance_scaling_initializer(
+                scale=2.0, mode='fan_in', distribution='uniform'),
+        }
+
+    @staticmethod
+    def get_initializer(name, args=None):
+        """A TF initialiser; unknown names raise ``UserInputError``."""
+        builders = InitializerFactory._builders()
+        if name not in builders:
+            suggestion = closest_match(name, list(builders))
+            raise UserInputError('Could not import initializer "{}"{}'.format(
+                name, '; did you mean "{}"?'.format(suggestion) if suggestion
+                else '; known: ' + ', '.join(sorted(builders))))
+        return builders[name](args or {})

@@ -1,0 +1,121 @@
+"""``IterationMessage``: what one iteration runs, feeds, returns and signals."""
+import time
+
+from blinker import signal
+
+from niftydrive.engine.application_variables import CONSOLE
+
+TRAIN = 'Training'
+VALID = 'Validation'
+INFER = 'Inference'
+PHASES = frozenset((TRAIN, VALID, INFER))
+CONSOLE_FORMAT = '{} iter {}, {} ({:.3f}s)'
+
+# Signal names shared with ApplicationDriver's class attributes (blinker
+# returns the same object for the same name).
+_SIGNALS = {
+    TRAIN: ('pre_train_iter', 'post_train_iter'),
+    VALID: ('pre_validation_iter', 'post_validation_iter'),
+    INFER: ('pre_infer_iter', 'post_infer_iter'),
+}
+
+
+def format_console_values(values):
+    """``{'loss': 0.5, 'acc': 1}`` -> ``'loss=0.5, acc=1'`` (sorted by name)."""
+    return ', '.join('{}={}'.format(name, values[name]) for name in sorted(values))
+
+
+class IterationMessage(object):
+    """One iteration of a loop, passed to every observer.
+
+    Observers add tensors to ``ops_to_run`` and values to ``data_feed_dict``
+    before the iteration (``pre_iter``) and read ``current_iter_output`` after
+    it (``post_iter``); setting ``should_stop`` ends the loop.
+    """
+
+    def __init__(self):
+        self._current_iter = 0
+        self._phase = TRAIN
+        self._start_time = time.time()
+        self._current_iter_output = None
+        self.iter_duration = 0.0
+        self.ops_to_run = {}
+        self.data_feed_dict = {}
+        self.should_stop = False
+        self.status = None
+
+    @property
+    def current_iter(self):
+        """The iteration number (validation iterations repeat the training one)."""
+        return self._current_iter
+
+    @current_iter.setter
+    def current_iter(self, value):
+        if isinstance(value, bool) or not isinstance(value, int):
+            try:
+                if int(value) != value or isinstance(value, bool):
+                    raise TypeError
+                value = int(value)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    'iteration number must be an integer, got {!r}'.format(value))
+        self._current_iter = value
+        self._start_time = time.time()
+
+    @property
+    def phase(self):
+        """``TRAIN``, ``VALID`` or ``INFER``."""
+        return self._phase
+
+    @phase.setter
+    def phase(self, value):
+        if value not in PHASES:
+            raise ValueError('unknown phase {!r}: expected one of {}'.format(
+                value, sorted(PHASES)))
+        self._phase = value
+
+    @property
+    def is_training(self):
+        """True for a training iteration."""
+        return self._phase == TRAIN
+
+    @property
+    def is_validation(self):
+        """True for a validation iteration."""
+        return self._phase == VALID
+
+    @property
+    def is_inference(self):
+        """True for an inference iteration."""
+        return self._phase == INFER
+
+    @property
+    def current_iter_output(self):
+        """What ``session.run`` returned for ``ops_to_run``."""
+        return self._current_iter_output
+
+    @current_iter_output.setter
+    def current_iter_output(self, value):
+        self._current_iter_output = value
+        self.iter_duration = time.time() - self._start_time
+
+    @property
+    def pre_iter(self):
+        """The signal sent before this iteration runs."""
+        return signal(_SIGNALS[self._phase][0])
+
+    @property
+    def post_iter(self):
+        """The signal sent after this iteration ran."""
+        return signal(_SIGNALS[self._phase][1])
+
+    def to_console_string(self):
+        """E.g. ``Training iter 12, loss=0.3 (0.041s)``; validation indented."""
+        values = (self._current_iter_output or {}).get(CONSOLE, {}) or {}
+        line = CONSOLE_FORMAT.format(self._phase, self._current_iter,
+                                     format_console_values(values),
+                                     self.iter_duration)
+        return '    ' + line if self.is_validation else line
+
+    def __repr__(self):
+        return 'IterationMessage({} iter {})'.format(self._phase, self._current_iter)

@@ -1,0 +1,90 @@
+"""Folder, path and logging helpers (NiftyNet's ``misc_io`` subset)."""
+import logging
+import os
+
+from niftydrive.utilities.errors import UserInputError
+
+LOG_FORMAT = '%(levelname)s:niftydrive: %(message)s'
+
+
+def touch_folder(model_dir):
+    """Create ``model_dir`` if needed; return its absolute path.
+
+    A folder that cannot be created raises ``UserInputError`` naming it.
+    """
+    model_dir = os.path.abspath(os.path.expanduser(model_dir))
+    try:
+        os.makedirs(model_dir, exist_ok=True)
+    except OSError as error:
+        raise UserInputError('cannot create folder {}: {}'.format(
+            model_dir, error.strerror or error)) from error
+    return model_dir
+
+
+def get_latest_subfolder(parent_folder, create_new=False):
+    """The highest-numbered sub-folder (``0``, ``1``, ...) of ``parent_folder``.
+
+    With ``create_new`` (or when there is none yet) a new one numbered one
+    higher is created.
+    """
+    parent_folder = touch_folder(parent_folder)
+    numbers = [int(name) for name in os.listdir(parent_folder)
+               if name.isdigit() and os.path.isdir(os.path.join(parent_folder, name))]
+    if numbers and not create_new:
+        latest = max(numbers)
+    else:
+        latest = max(numbers) + 1 if numbers else 0
+    return touch_folder(os.path.join(parent_folder, str(latest)))
+
+
+def set_logger(file_name=None, level=logging.INFO):
+    """Send niftydrive's log to the console and, optionally, to ``file_name``.
+
+    Calling it again replaces the handlers it added before.
+    """
+    logger = logging.getLogger('niftydrive')
+    logger.setLevel(level)
+    for handler in list(logger.handlers):
+        if getattr(handler, '_niftydrive_handler', False):
+            logger.removeHandler(handler)
+            handler.close()
+    handlers = [logging.StreamHandler()]
+    if file_name:
+        handlers.append(logging.FileHandler(file_name))
+    for handler in handlers:
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        handler._niftydrive_handler = True  # pylint: disable=protected-access
+        logger.addHandler(handler)
+    return logger
+
+
+def resolve_module_dir(module_dir_str, create_new=False):
+    """An absolute folder for a path or an importable package name."""
+    if os.path.isdir(module_dir_str):
+        return os.path.abspath(module_dir_str)
+    try:
+        module = __import__(module_dir_str, fromlist=['__file__'])
+        return os.path.dirname(os.path.abspath(module.__file__))
+    except (ImportError, AttributeError, TypeError, ValueError):
+        pass
+    if create_new:
+        return touch_folder(module_dir_str)
+    raise UserInputError('folder or module "{}" not found'.format(module_dir_str))
+
+
+def to_absolute_path(input_path, model_root):
+    """``input_path`` made absolute against ``model_root`` when relative."""
+    if not input_path:
+        return input_path
+    input_path = os.path.expanduser(str(input_path))
+    if os.path.isabs(input_path):
+        return os.path.normpath(input_path)
+    return os.path.normpath(os.path.join(os.path.abspath(model_root), input_path))
+
+
+def resolve_checkpoint(checkpoint_name):
+    """The checkpoint prefix ``checkpoint_name`` if its index file exists."""
+    if os.path.isfile(checkpoint_name + '.index'):
+        return checkpoint_name
+    raise UserInputError('checkpoint {} not found (no {}.index)'.format(
+        checkpoint_name, checkpoint_name))
