@@ -1,0 +1,166 @@
+# -*- coding: utf-8 -*-
+"""Parameters of the applications' own configuration sections.
+
+An application declares ``REQUIRED_CONFIG_SECTION`` (e.g. ``SEGMENTATION``);
+its section's keys are declared here.  NiftyNet's application sections are
+all declared, so NiftyNet configs parse even for applications niftydrive
+does not have yet.  ``[CUSTOM]`` is the section of the toy application and
+of user applications: besides its declared keys it accepts any key (values
+parsed with the generic literal syntax).
+"""
+from collections import OrderedDict
+
+from niftydrive.utilities.user_parameters_default import Param, make_section
+from niftydrive.utilities.user_parameters_helper import (
+    parse_literal, str2boolean, str_array, to_float, to_int, to_str)
+
+# application short name -> its REQUIRED_CONFIG_SECTION
+APP_SECTIONS = OrderedDict((
+    ('net_segment', 'SEGMENTATION'),
+    ('net_regress', 'REGRESSION'),
+    ('net_gan', 'GAN'),
+    ('net_autoencoder', 'AUTOENCODER'),
+    ('net_classify', 'CLASSIFICATION'),
+    ('net_reg', 'REGISTRATION'),
+    ('toy', 'CUSTOM'),
+))
+
+
+def _input_names(name, what):
+    return Param(name, str_array, (),
+                 'Input section(s) forming the {}, e.g. T1,T2'.format(what))
+
+
+SEGMENTATION = make_section(
+    _input_names('image', 'image (several: one channel each)'),
+    _input_names('label', 'label map'),
+    _input_names('weight', 'voxel-wise loss weights'),
+    _input_names('inferred', 'inferred output (evaluation)'),
+    _input_names('sampler', 'sampling weight/frequency map'),
+    Param('num_classes', to_int, -1, 'Number of segmentation classes'),
+    Param('output_prob', str2boolean, False,
+          'Inference writes class probabilities instead of labels'),
+    Param('label_normalisation', str2boolean, False,
+          'Map label values to 0..num_classes-1 (mapping saved in model_dir)'),
+    Param('min_sampling_ratio', to_float, 0.0,
+          'Minimum fraction of a window covered by each label '
+          '(balanced/weighted sampling)'),
+    Param('min_numb_labels', to_int, 1,
+          'Minimum number of labels a sampled window contains'),
+    Param('rand_samples', to_int, 0,
+          'Number of windows sampled at random positions'),
+    Param('evaluation_units', to_str, 'foreground',
+          'Units of evaluation: foreground, label or cc',
+          choices=('foreground', 'label', 'cc')),
+)
+
+REGRESSION = make_section(
+    _input_names('image', 'image'),
+    _input_names('output', 'regression target'),
+    _input_names('weight', 'voxel-wise loss weights'),
+    _input_names('sampler', 'sampling weight map'),
+    _input_names('inferred', 'inferred output (evaluation)'),
+    Param('loss_border', to_int, 0,
+          'Border width excluded from the loss'),
+    Param('error_map', str2boolean, False,
+          'Inference writes the error map'),
+)
+
+GAN = make_section(
+    _input_names('image', 'real images'),
+    _input_names('conditioning', 'conditioning inputs'),
+    Param('noise_size', to_int, 100, 'Length of the generator noise vector'),
+    Param('n_interpolations', to_int, 10,
+          'Number of interpolation steps in inference'),
+)
+
+AUTOENCODER = make_section(
+    _input_names('image', 'image'),
+    _input_names('feature', 'encoded features'),
+    Param('inference_type', to_str, 'encode',
+          'encode, encode-decode, sample or linear_interpolation',
+          choices=('encode', 'encode-decode', 'sample',
+                   'linear_interpolation')),
+    Param('noise_stddev', to_float, 1.0,
+          'Noise standard deviation (inference_type = sample)'),
+    Param('n_interpolations', to_int, 10,
+          'Interpolation steps (inference_type = linear_interpolation)'),
+)
+
+CLASSIFICATION = make_section(
+    _input_names('image', 'image'),
+    _input_names('label', 'class label'),
+    _input_names('sampler', 'sampling map'),
+    _input_names('inferred', 'inferred output (evaluation)'),
+    Param('num_classes', to_int, -1, 'Number of classes'),
+    Param('output_prob', str2boolean, False,
+          'Inference writes class probabilities'),
+    Param('label_normalisation', str2boolean, False,
+          'Map label values to 0..num_classes-1'),
+)
+
+REGISTRATION = make_section(
+    _input_names('fixed_image', 'fixed image'),
+    _input_names('fixed_label', 'fixed label'),
+    _input_names('moving_image', 'moving image'),
+    _input_names('moving_label', 'moving label'),
+    Param('label_normalisation', str2boolean, False,
+          'Map label values to 0..n-1'),
+)
+
+CUSTOM = make_section(
+    Param('name', to_str, '',
+          'The application: a short name (toy, net_segment, ...) or the '
+          'dotted import path of a BaseApplication subclass'),
+    Param('vector_size', to_int, 100,
+          '[toy] Length of the random vectors the toy GAN learns'),
+)
+
+SUPPORTED_ARG_SECTIONS = OrderedDict((
+    ('SEGMENTATION', SEGMENTATION),
+    ('REGRESSION', REGRESSION),
+    ('GAN', GAN),
+    ('AUTOENCODER', AUTOENCODER),
+    ('CLASSIFICATION', CLASSIFICATION),
+    ('REGISTRATION', REGISTRATION),
+    ('CUSTOM', CUSTOM),
+))
+
+# Sections accepting keys they do not declare (user applications).
+OPEN_SECTIONS = frozenset(('CUSTOM',))
+
+# NiftyNet 0.2's net_evaluate settings section (default_eval_config.ini):
+# read and type-checked so such files parse, used by nothing.
+LEGACY_SECTIONS = OrderedDict((
+    ('SETTINGS', make_section(
+        Param('application_type', to_str, 'segmentation',
+              'NiftyNet 0.2 evaluation: application type'),
+        Param('threshold', to_float, 0.5, 'Probability threshold'),
+        Param('step', to_float, 0.5, 'Threshold step'),
+        Param('ext', to_str, '.nii.gz', 'Image file extension'),
+        Param('seg_type', to_str, 'discrete', 'prob, binary or discrete'),
+        Param('save_csv_dir', to_str, '', 'Output folder', path=True),
+        Param('save_name', to_str, '', 'Output name'),
+        Param('save_discrete', str2boolean, False, 'Save discrete maps'),
+        Param('save_maps', str2boolean, False, 'Save maps'),
+    )),
+))
+
+
+def app_section_of(app_name):
+    """The config section of a short application name, or None."""
+    return APP_SECTIONS.get(app_name)
+
+
+def app_of_section(section):
+    """The short application name whose section is ``section``, or None."""
+    for app_name, app_section in APP_SECTIONS.items():
+        if app_section == section:
+            return app_name
+    return None
+
+
+def custom_param(key):
+    """A ``Param`` for an undeclared key of an open section (generic syntax)."""
+    return Param(key, parse_literal, None,
+                 'application-specific parameter (generic value syntax)')

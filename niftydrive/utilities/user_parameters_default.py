@@ -1,0 +1,275 @@
+# -*- coding: utf-8 -*-
+"""niftydrive's configuration parameters: names, types, defaults and help.
+
+Names follow NiftyNet's, so NiftyNet configuration files read unchanged.
+Some parameters are declared because NiftyNet configs use them, although no
+niftydrive component reads them yet (pre-processing, augmentation); their
+help text says so.  Each section is an ordered dict ``key -> Param``.
+"""
+from collections import OrderedDict
+
+from niftydrive.utilities.user_parameters_helper import (
+    TYPE_NAMES, float_array, int_array, spatial_atleast3d, spatialnumarray,
+    str2boolean, str_array, to_float, to_int, to_str)
+
+SYSTEM_SECTIONS = ('SYSTEM', 'NETWORK', 'TRAINING', 'INFERENCE', 'EVALUATION')
+SUPPORTED_ACTIONS = ('train', 'inference', 'evaluation')
+
+NOT_USED_YET = ' [NiftyNet parameter, read but not used by niftydrive yet]'
+
+
+class Param(object):
+    """One configuration key: its parser, default value and help text.
+
+    ``path`` is True for file or folder names: a relative path written in a
+    config file resolves against the config file's folder (a relative path
+    given on the command line, against the current directory).  ``choices``
+    limits the accepted values.
+    """
+
+    def __init__(self, name, parse, default, help_text, path=False,
+                 choices=None):
+        self.name = name
+        self.parse = parse
+        self.default = default
+        self.help = help_text
+        self.path = path
+        self.choices = choices
+
+    @property
+    def type_name(self):
+        """A short type description: INT, FLOAT, BOOL, STR, INT_TUPLE..."""
+        return TYPE_NAMES.get(self.parse, 'VALUE')
+
+    def __repr__(self):
+        return 'Param({!r}, {}, default={!r})'.format(
+            self.name, self.type_name, self.default)
+
+
+def make_section(*params):
+    """An ordered ``name -> Param`` dict from ``Param`` objects."""
+    return OrderedDict((param.name, param) for param in params)
+
+
+SYSTEM = make_section(
+    Param('cuda_devices', to_str, '',
+          'Set CUDA_VISIBLE_DEVICES, e.g. "0,1"; empty keeps the system '
+          'default'),
+    Param('num_threads', to_int, 2,
+          'Number of threads filling the input queues (training; at least 1)'),
+    Param('num_gpus', to_int, 1,
+          'Number of training towers (GPUs; on a machine without GPUs the '
+          'towers run on CPU devices)'),
+    Param('model_dir', to_str, '',
+          'Folder for checkpoints (models/), TensorBoard logs (logs/), '
+          'settings and log files; empty: <config folder>/model',
+          path=True),
+    Param('dataset_split_file', to_str, '',
+          'CSV file assigning subjects to Training/Validation/Inference; '
+          'empty: <model_dir>/dataset_split.csv', path=True),
+    Param('event_handler', str_array, (),
+          'Names of event handler modules' + NOT_USED_YET),
+    Param('iteration_generator', to_str, 'iteration_generator',
+          'Name of an iteration generator class' + NOT_USED_YET),
+)
+
+NETWORK = make_section(
+    Param('name', to_str, '',
+          'The network: a short name (e.g. toynet, highres3dnet, unet) or a '
+          'dotted import path of a user network class'),
+    Param('activation_function', to_str, 'relu',
+          'Activation function of the network layers'),
+    Param('batch_size', to_int, 2, 'Number of windows per batch (per tower)'),
+    Param('smaller_final_batch_mode', to_str, 'pad',
+          'How a final incomplete batch is handled: pad, drop or dynamic',
+          choices=('pad', 'drop', 'dynamic')),
+    Param('decay', to_float, 0.0, '[Training only] Weight decay factor'),
+    Param('reg_type', to_str, 'L2', '[Training only] Regulariser type'),
+    Param('volume_padding_size', spatialnumarray, (0, 0, 0),
+          'Padding added around each volume (one value: all dimensions)'),
+    Param('volume_padding_mode', to_str, 'minimum',
+          'numpy.pad mode used for volume padding'),
+    Param('window_sampling', to_str, 'uniform',
+          'How windows are sampled from each image: uniform, resize, '
+          'balanced, weighted or patch',
+          choices=('uniform', 'resize', 'balanced', 'weighted', 'patch')),
+    Param('queue_length', to_int, 5,
+          'Capacity (in windows) of the input buffer queue'),
+    Param('multimod_foreground_type', to_str, 'and',
+          'How foreground masks of several modalities combine: and, or, '
+          'multi' + NOT_USED_YET, choices=('and', 'or', 'multi')),
+    Param('histogram_ref_file', to_str, '',
+          'Histogram standardisation reference file; empty: '
+          '<model_dir>/histogram_ref_file.txt' + NOT_USED_YET, path=True),
+    Param('norm_type', to_str, 'percentile',
+          'Histogram normalisation type: percentile or quartile'
+          + NOT_USED_YET),
+    Param('cutoff', float_array, (0.01, 0.99),
+          'Cutoff percentiles of histogram normalisation' + NOT_USED_YET),
+    Param('foreground_type', to_str, 'otsu_plus',
+          'Foreground masking strategy' + NOT_USED_YET),
+    Param('normalisation', str2boolean, False,
+          'Apply histogram normalisation' + NOT_USED_YET),
+    Param('rgb_normalisation', str2boolean, False,
+          'Apply RGB histogram equalisation' + NOT_USED_YET),
+    Param('whitening', str2boolean, False,
+          'Whiten each image (zero mean, unit variance)'),
+    Param('normalise_foreground_only', str2boolean, False,
+          'Normalise using foreground voxels only' + NOT_USED_YET),
+    Param('weight_initializer', to_str, 'he_normal',
+          'Initialiser of weight parameters'),
+    Param('bias_initializer', to_str, 'zeros',
+          'Initialiser of bias parameters'),
+    Param('keep_prob', to_float, 1.0,
+          'Dropout keep probability, for networks that support dropout'),
+)
+
+TRAINING = make_section(
+    Param('optimiser', to_str, 'adam',
+          'Optimiser: adam, gradientdescent, momentum, nesterov, adagrad, '
+          'rmsprop'),
+    Param('sample_per_volume', to_int, 1,
+          'Number of windows sampled from each image in turn'),
+    Param('rotation_angle', float_array, (),
+          'Min/max rotation angle of augmentation, e.g. (-10.0, 10.0)'
+          + NOT_USED_YET),
+    Param('rotation_angle_x', float_array, (),
+          'Min/max rotation angle about x' + NOT_USED_YET),
+    Param('rotation_angle_y', float_array, (),
+          'Min/max rotation angle about y' + NOT_USED_YET),
+    Param('rotation_angle_z', float_array, (),
+          'Min/max rotation angle about z' + NOT_USED_YET),
+    Param('scaling_percentage', float_array, (),
+          'Min/max random scaling percentage' + NOT_USED_YET),
+    Param('isotropic_scaling', str2boolean, False,
+          'Same random scaling factor along every axis' + NOT_USED_YET),
+    Param('antialiasing', str2boolean, True,
+          'Antialias when randomly scaling' + NOT_USED_YET),
+    Param('bias_field_range', float_array, (),
+          'Range of bias field augmentation coefficients' + NOT_USED_YET),
+    Param('bf_order', to_int, 3,
+          'Polynomial order of bias field augmentation' + NOT_USED_YET),
+    Param('random_flipping_axes', int_array, (),
+          'Axes that may be flipped for augmentation, e.g. (0, 1)'
+          + NOT_USED_YET),
+    Param('do_elastic_deformation', str2boolean, False,
+          'Enable elastic deformation' + NOT_USED_YET),
+    Param('num_ctrl_points', to_int, 4,
+          'Control points of the elastic deformation' + NOT_USED_YET),
+    Param('deformation_sigma', to_float, 15.0,
+          'Standard deviation of the elastic deformation' + NOT_USED_YET),
+    Param('proportion_to_deform', to_float, 0.5,
+          'Fraction of samples deformed elastically' + NOT_USED_YET),
+    Param('lr', to_float, 0.01, 'Learning rate'),
+    Param('loss_type', to_str, 'Dice', 'Loss function name'),
+    Param('starting_iter', to_int, 0,
+          'Resume from this iteration: 0 starts afresh, N restores '
+          'model.ckpt-N, -1 restores the latest checkpoint'),
+    Param('save_every_n', to_int, 500,
+          'Save a checkpoint every n iterations (<= 0: only at the end)'),
+    Param('tensorboard_every_n', to_int, 20,
+          'Write TensorBoard summaries every n iterations (<= 0: never)'),
+    Param('max_iter', to_int, 10000, 'Last training iteration'),
+    Param('max_checkpoints', to_int, 100,
+          'Number of recent checkpoints kept (at least 2)'),
+    Param('validation_every_n', to_int, -1,
+          'Run validation after every n training iterations (<= 0: never); '
+          'needs a validation split (exclude_fraction_for_validation > 0 or '
+          'a dataset_split_file with Validation rows)'),
+    Param('validation_max_iter', to_int, 1,
+          'Number of validation iterations each time validation runs'),
+    Param('exclude_fraction_for_validation', to_float, 0.0,
+          'Fraction of subjects held out for validation (new split only)'),
+    Param('exclude_fraction_for_inference', to_float, 0.0,
+          'Fraction of subjects held out for inference (new split only)'),
+    Param('vars_to_restore', to_str, '',
+          'Regular expression: restore only matching variables' + NOT_USED_YET),
+    Param('vars_to_freeze', to_str, '',
+          'Regular expression: variables kept fixed in training'
+          + NOT_USED_YET),
+    Param('patience', to_int, 100,
+          'Iterations before early-stopping monitoring starts' + NOT_USED_YET),
+    Param('early_stopping_mode', to_str, 'mean',
+          'Early stopping criterion' + NOT_USED_YET),
+)
+
+INFERENCE = make_section(
+    Param('spatial_window_size', spatial_atleast3d, (),
+          'Window size for inference (padded with 1s to 3D); empty: the '
+          'input sections\' spatial_window_size'),
+    Param('inference_iter', to_int, -1,
+          'Checkpoint iteration to restore for inference (-1: the latest)'),
+    Param('dataset_to_infer', to_str, '',
+          'Subjects to run inference on: Training, Validation, Inference, '
+          'All; empty: the inference split if there is one, else all',
+          choices=('', 'Training', 'Validation', 'Inference', 'All')),
+    Param('save_seg_dir', to_str, '',
+          'Folder for inference outputs; empty: <model_dir>/inference',
+          path=True),
+    Param('output_postfix', to_str, '_niftynet_out',
+          'Suffix of output file names'),
+    Param('output_interp_order', to_int, 0,
+          'Interpolation order used to resample outputs'),
+    Param('border', spatialnumarray, (0, 0, 0),
+          'Width cropped from each side of every output window (one value: '
+          'all dimensions)'),
+    Param('fill_constant', to_float, 0.0,
+          'Value filling output voxels no window covered'),
+)
+
+EVALUATION = make_section(
+    Param('evaluations', to_str, '',
+          'Comma-separated evaluation metrics, e.g. Dice,Jaccard'),
+    Param('save_csv_dir', to_str, '',
+          'Folder for evaluation CSV files; empty: <model_dir>/evaluation',
+          path=True),
+)
+
+SUPPORTED_DEFAULT_SECTIONS = OrderedDict((
+    ('SYSTEM', SYSTEM),
+    ('NETWORK', NETWORK),
+    ('TRAINING', TRAINING),
+    ('INFERENCE', INFERENCE),
+    ('EVALUATION', EVALUATION),
+))
+
+# Keys of every section that is not a system or application section: one
+# input data source each (the section name is the source's name).
+INPUT_DATA = make_section(
+    Param('csv_file', to_str, '',
+          'CSV file listing this source\'s images (subject_id,path per row)',
+          path=True),
+    Param('path_to_search', to_str, '',
+          'Folder(s), comma-separated, searched for image files', path=True),
+    Param('filename_contains', str_array, (),
+          'Keywords every matched file name contains'),
+    Param('filename_not_contains', str_array, (),
+          'Keywords excluding file names'),
+    Param('filename_removefromid', to_str, '',
+          'Regular expression removed from file names to form subject ids'),
+    Param('interp_order', to_int, 3,
+          'Interpolation order used when resampling this source (0-3)',
+          choices=(0, 1, 2, 3)),
+    Param('pixdim', float_array, (),
+          'Voxel size to resample to, e.g. (1.0, 1.0, 1.0); empty: keep'),
+    Param('axcodes', str_array, (),
+          'Orientation to reorient to, e.g. (A, R, S); empty: keep'),
+    Param('spatial_window_size', spatial_atleast3d, (),
+          'Size of the windows sampled from this source (padded with 1s to '
+          '3D)'),
+    Param('loader', to_str, '',
+          'Image loader to use; empty: try every loader'),
+    Param('csv_data_file', to_str, '',
+          'CSV of per-subject values (labels, features)' + NOT_USED_YET,
+          path=True),
+    Param('to_ohe', str2boolean, False,
+          'One-hot encode csv_data_file values' + NOT_USED_YET),
+)
+
+# Keys NiftyNet configs put in a section that is not their home.  They are
+# accepted there with a warning and moved: (section, key) -> home section
+# ('APPLICATION' stands for the application's own section).
+LEGACY_LOCATIONS = {
+    ('SYSTEM', 'queue_length'): 'NETWORK',
+    ('INFERENCE', 'output_prob'): 'APPLICATION',
+}
