@@ -97,7 +97,8 @@ class ImageReader(object):
         self.label_fields = ()
         self.label_mapping = None
         self.num_classes = None
-        self.cache_size = 64
+        self.padding_mode = 'edge'
+        self.cache_bytes = 2 << 30   # keep preprocessed subjects up to ~2 GB
         self._cache = {}
         self._lock = threading.Lock()
 
@@ -159,8 +160,11 @@ class ImageReader(object):
 
     def set_preprocessing(self, padding=None, whitening=False, foreground_only=True,
                           label_fields=(), num_classes=None, label_normalisation=False,
-                          mapping_file=None):
+                          mapping_file=None, padding_mode='edge'):
         """Configure volume padding, whitening and label handling.
+
+        Volume padding adds ``padding`` voxels to each side of every volume
+        (images with ``numpy.pad`` mode ``padding_mode``, other fields with 0).
 
         Label normalisation: the mapping comes from ``mapping_file`` when it
         exists, else from every subject's labels (then saved there).
@@ -168,6 +172,7 @@ class ImageReader(object):
         """
         padding = tuple(int(p) for p in (padding or (0,)))
         self.padding = (padding * 3)[:3] if len(padding) == 1 else tuple(padding[:3])
+        self.padding_mode = padding_mode or 'edge'
         self.whitening = bool(whitening)
         self.foreground_only = bool(foreground_only)
         self.label_fields = tuple(f for f in label_fields if f in self.names)
@@ -253,7 +258,7 @@ class ImageReader(object):
             data = whiten(data, self.foreground_only)
         if any(self.padding):
             pad = [(p, p) if s > 1 else (0, 0) for p, s in zip(self.padding, data.shape[:3])]
-            data = np.pad(data, pad + [(0, 0)], mode='edge' if name == 'image' else 'constant')
+            data = np.pad(data, pad + [(0, 0)], mode=self.padding_mode if name == 'image' else 'constant')
         return data.astype(np.float32)
 
     def get_subject(self, idx):
@@ -268,10 +273,22 @@ class ImageReader(object):
             raise UserInputError('Subject {}: fields have different spatial shapes {}.'.format(
                 self.subject_id(idx), shapes))
         with self._lock:
-            if len(self._cache) >= self.cache_size:
-                self._cache.pop(next(iter(self._cache)))
             self._cache[idx] = data
+            while len(self._cache) > 1 and self._cached_bytes() > self.cache_bytes:
+                self._cache.pop(next(iter(self._cache)))
         return data
+
+    def _cached_bytes(self):
+        return sum(a.nbytes for d in self._cache.values() for a in d.values())
+
+    def preload(self):
+        """Read subjects now (checks their voxels early) while the cache has room."""
+        for idx in range(self.num_subjects):
+            self.get_subject(idx)
+            with self._lock:
+                if self._cached_bytes() >= self.cache_bytes:
+                    break
+        return self
 
     def __call__(self, idx=None, shuffle=True):
         """``(idx, data)`` of subject ``idx``, or of a random subject when idx is None."""

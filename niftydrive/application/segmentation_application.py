@@ -1,0 +1,366 @@
+"""Segmentation of NIfTI images: NiftyNet's ``net_segment`` application.
+
+Config: the ``[SEGMENTATION]`` section names the input sections forming
+``image`` (several: one channel each), ``label`` and optionally ``weight``,
+with ``num_classes``, ``output_prob`` and ``label_normalisation``.
+
+- training: random windows (``UniformSampler``, ``spatial_window_size`` of the
+  input sections, ``sample_per_volume`` per subject visit) feed the network;
+  the loss (``loss_type``) plus weight decay is minimised; ``loss`` and
+  ``dice`` (hard Dice of the foreground classes in the batch) are shown on
+  the console and in TensorBoard; validation subjects, if any, are sampled
+  on validation iterations;
+- inference: ``GridSampler`` windows (``border``) go through the network;
+  labels (or class probabilities with ``output_prob``) are stitched back by
+  ``GridSamplesAggregator`` into ``save_seg_dir``; when the subjects have
+  labels, Dice per subject and label is then written to
+  ``save_seg_dir/evaluation.csv``;
+- evaluation (``net_run evaluation``): the same Dice CSV from the outputs
+  listed in ``inferred.csv``, into ``EVALUATION.save_csv_dir``.
+
+With ``label_normalisation`` the label values found in the training labels
+are mapped to 0..K-1; the mapping is kept in ``NETWORK.histogram_ref_file``
+(by default ``<model_dir>/histogram_ref_file.txt``, as in NiftyNet) and
+used to write outputs with the original label values.
+"""
+import logging
+import os
+
+import tensorflow.compat.v1 as tf
+
+from niftydrive.application.base_application import BaseApplication
+from niftydrive.engine.application_factory import (
+    ApplicationNetFactory, InitializerFactory, OptimiserFactory)
+from niftydrive.engine.application_variables import CONSOLE, NETWORK_OUTPUT, TF_SUMMARIES
+from niftydrive.engine.image_window import location_name
+from niftydrive.engine.sampler_grid import GridSampler
+from niftydrive.engine.sampler_uniform import UniformSampler
+from niftydrive.engine.windows_aggregator_grid import INFERRED_CSV, GridSamplesAggregator
+from niftydrive.evaluation.segmentation_evaluations import (
+    EVALUATION_CSV, evaluate_segmentations, read_inferred_csv)
+from niftydrive.io.filename_matching import as_tuple_of_str
+from niftydrive.io.image_reader import ImageReader, LabelMapping
+from niftydrive.io.image_sets_partitioner import ALL, INFER, TRAIN, VALID
+from niftydrive.layer.loss_segmentation import LossFunction
+from niftydrive.utilities.errors import UserInputError
+
+LOGGER = logging.getLogger(__name__)
+
+SUPPORTED_SAMPLING = ('uniform',)
+
+
+def _param(namespace, name, default=None):
+    value = getattr(namespace, name, default) if namespace is not None else default
+    return default if value is None else value
+
+
+class SegmentationApplication(BaseApplication):
+    """Train, infer and evaluate voxel-wise segmentation networks."""
+
+    REQUIRED_CONFIG_SECTION = 'SEGMENTATION'
+
+    def __init__(self, net_param, action_param, action):
+        super(SegmentationApplication, self).__init__(net_param, action_param, action)
+        self.data_param = None
+        self.segmentation_param = None
+        self.partitioner = None
+        self.label_mapping = None
+        self.evaluation_mean_dice = None
+
+    # ---------------------------------------------------------------- data
+    def _sections(self, field):
+        return as_tuple_of_str(_param(self.segmentation_param, field, ()))
+
+    @property
+    def num_classes(self):
+        """``num_classes`` of the [SEGMENTATION] section."""
+        return int(_param(self.segmentation_param, 'num_classes', -1))
+
+    @property
+    def mapping_file(self):
+        """Where the label normalisation mapping is kept (None: not kept)."""
+        return _param(self.net_param, 'histogram_ref_file', '') or None
+
+    def initialise_dataset_loader(self, data_param=None, task_param=None,
+                                  data_partitioner=None):
+        """Create the readers of the action's subjects and check their files."""
+        self.data_param = data_param or {}
+        self.segmentation_param = task_param
+        self.partitioner = data_partitioner
+        if not self._sections('image'):
+            raise UserInputError('[SEGMENTATION] image = <input section(s)> is not set.')
+        if self.is_evaluation:
+            return
+        if self.num_classes < 1:
+            raise UserInputError('[SEGMENTATION] num_classes must be set to the number of '
+                                 'segmentation classes (got {}).'.format(self.num_classes))
+        sampling = str(_param(self.net_param, 'window_sampling', 'uniform')).lower()
+        if self.is_training and sampling not in SUPPORTED_SAMPLING:
+            raise UserInputError('NETWORK window_sampling = {} is not supported yet by '
+                                 'niftydrive; use uniform.'.format(sampling))
+        if _param(self.net_param, 'normalisation', False):
+            raise UserInputError('NETWORK normalisation = True (histogram normalisation) is '
+                                 'not supported yet by niftydrive; set it to False (whitening '
+                                 'is supported).')
+        if self.is_training and _param(self.action_param, 'starting_iter', 0) == 0 and \
+                self.mapping_file and os.path.isfile(self.mapping_file) and \
+                _param(task_param, 'label_normalisation', False):
+            os.remove(self.mapping_file)   # training afresh: map the labels afresh
+        if self.is_training:
+            fields = ['image', 'label'] + (['weight'] if self._sections('weight') else [])
+            if not self._sections('label'):
+                raise UserInputError('Training needs [SEGMENTATION] label = <input section>.')
+            self.readers = [self._reader(fields, TRAIN)]
+            if _param(self.action_param, 'validation_every_n', -1) > 0 and \
+                    data_partitioner.has_validation:
+                self.readers.append(self._reader(fields, VALID))
+        else:
+            phase = _param(self.action_param, 'dataset_to_infer', '') or (
+                INFER if data_partitioner.has_inference else ALL)
+            self.readers = [self._reader(['image'], phase)]
+
+    def _reader(self, fields, phase):
+        sections = [s for field in fields for s in self._sections(field)]
+        rows = self.partitioner.get_file_list(phase, *sections)
+        if not rows:
+            raise UserInputError('No {} subject has files in all of the input sections {}.'
+                                 .format(phase, ', '.join(sections)))
+        task = self.segmentation_param
+        reader = ImageReader(fields).initialise(self.data_param, task, rows)
+        labels = ('label',) if 'label' in fields else ()
+        normalise = bool(_param(task, 'label_normalisation', False))
+        reader.set_preprocessing(
+            padding=_param(self.net_param, 'volume_padding_size', (0, 0, 0)),
+            padding_mode=_param(self.net_param, 'volume_padding_mode', 'edge'),
+            whitening=_param(self.net_param, 'whitening', False),
+            foreground_only=_param(self.net_param, 'normalise_foreground_only', False),
+            label_fields=labels, num_classes=self.num_classes,
+            label_normalisation=normalise and phase == TRAIN,
+            mapping_file=self.mapping_file)
+        if labels and normalise:
+            if phase == TRAIN:
+                self.label_mapping = reader.label_mapping
+            else:   # validation uses the training mapping
+                reader.label_mapping = self.label_mapping
+        if normalise and not labels:
+            self.label_mapping = self._load_mapping()
+        LOGGER.info('%s: %d subject(s), fields %s', phase, reader.num_subjects,
+                    ', '.join(fields))
+        reader.preload()   # bad voxel data is reported now, not in a sampler thread
+        return reader
+
+    def _load_mapping(self):
+        path = self.mapping_file
+        if not path or not os.path.isfile(path):
+            raise UserInputError(
+                'label_normalisation = True but the label mapping file {} (NETWORK '
+                'histogram_ref_file) does not exist: train first, or set '
+                'label_normalisation = False.'.format(path))
+        return LabelMapping.from_file(path)
+
+    def _window_size(self):
+        size = ()
+        for section in self._sections('image'):
+            size = tuple(_param(self.data_param[section], 'spatial_window_size', ()) or ())
+            if size:
+                break
+        if not size:
+            raise UserInputError('spatial_window_size is not set in the image input section '
+                                 '[{}].'.format(self._sections('image')[0]))
+        return size
+
+    # ------------------------------------------------------------- sampler
+    def initialise_sampler(self):
+        """Uniform samplers (training, validation) or a grid sampler (inference)."""
+        batch_size = int(_param(self.net_param, 'batch_size', 1))
+        queue_length = int(_param(self.net_param, 'queue_length', 5))
+        if self.is_training:
+            per_volume = int(_param(self.action_param, 'sample_per_volume', 1))
+            self.sampler = [[UniformSampler(reader, self._window_size(), batch_size,
+                                            per_volume, queue_length)
+                             for reader in self.readers]]
+        else:
+            self.sampler = [[GridSampler(
+                self.readers[0], self._window_size(), batch_size,
+                spatial_window_size=_param(self.action_param, 'spatial_window_size', ()),
+                window_border=_param(self.action_param, 'border', (0, 0, 0)),
+                queue_length=queue_length)]]
+
+    def initialise_aggregator(self):
+        """The grid aggregator writing into ``save_seg_dir``."""
+        output_prob = bool(_param(self.segmentation_param, 'output_prob', False))
+        self.output_decoder = GridSamplesAggregator(
+            image_reader=self.readers[0],
+            output_path=_param(self.action_param, 'save_seg_dir', '.') or '.',
+            window_border=_param(self.action_param, 'border', (0, 0, 0)),
+            interp_order=_param(self.action_param, 'output_interp_order', 0),
+            postfix=_param(self.action_param, 'output_postfix', '_niftynet_out'),
+            fill_constant=_param(self.action_param, 'fill_constant', 0.0),
+            label_mapping=None if output_prob else self.label_mapping,
+            is_label=not output_prob)
+
+    # ------------------------------------------------------------- network
+    def initialise_network(self):
+        """The network named by ``NETWORK.name``, with weight decay if asked."""
+        decay = float(_param(self.net_param, 'decay', 0.0))
+        reg_type = str(_param(self.net_param, 'reg_type', 'L2')).lower()
+        w_regularizer = b_regularizer = None
+        if decay > 0:
+            if reg_type == 'l2':
+                w_regularizer = lambda w: decay * tf.nn.l2_loss(w)  # noqa: E731
+            elif reg_type == 'l1':
+                w_regularizer = lambda w: decay * tf.reduce_sum(tf.abs(w))  # noqa: E731
+            else:
+                raise UserInputError('NETWORK reg_type must be L1 or L2, got {}.'.format(
+                    reg_type))
+            b_regularizer = w_regularizer
+        net_class = ApplicationNetFactory.create(_param(self.net_param, 'name', ''))
+        self.net = net_class(
+            num_classes=self.num_classes,
+            w_initializer=InitializerFactory.get_initializer(
+                _param(self.net_param, 'weight_initializer', 'he_normal')),
+            b_initializer=InitializerFactory.get_initializer(
+                _param(self.net_param, 'bias_initializer', 'zeros')),
+            w_regularizer=w_regularizer, b_regularizer=b_regularizer,
+            acti_func=_param(self.net_param, 'activation_function', 'relu'))
+
+    def _training_batch(self):
+        samplers = self.get_sampler()[0]
+        if len(samplers) > 1:
+            return tf.cond(tf.logical_not(self.is_validation),
+                           lambda: samplers[0].pop_batch_op(),
+                           lambda: samplers[1].pop_batch_op())
+        return samplers[0].pop_batch_op()
+
+    def connect_data_and_network(self, outputs_collector=None, gradients_collector=None):
+        """One tower: loss and gradients (training) or window outputs (inference)."""
+        if self.is_training:
+            self._connect_training(outputs_collector, gradients_collector)
+        else:
+            self._connect_inference(outputs_collector)
+
+    def _connect_training(self, outputs_collector, gradients_collector):
+        data = self._training_batch()
+        image = tf.cast(data['image'], tf.float32)
+        label = tf.cast(tf.round(data['label']), tf.int32)
+        net_out = self.net(image, is_training=self.is_training)
+        with tf.name_scope('Optimiser'):
+            if self.optimiser is None:
+                self.optimiser = OptimiserFactory.create(
+                    _param(self.action_param, 'optimiser', 'adam')).get_instance(
+                        learning_rate=float(_param(self.action_param, 'lr', 0.01)))
+        loss_func = LossFunction(n_class=self.num_classes,
+                                 loss_type=_param(self.action_param, 'loss_type', 'Dice'))
+        loss = loss_func(prediction=net_out, ground_truth=label,
+                         weight_map=data.get('weight'))
+        reg_losses = tf.get_collection(tf.GraphKeys.REGULARIZATION_LOSSES)
+        if reg_losses:
+            loss = loss + tf.add_n([tf.reduce_mean(r) for r in reg_losses])
+        gradients_collector.add_to_collection(self.optimiser.compute_gradients(loss))
+        dice = self._hard_dice(net_out, label)
+        for collection in (CONSOLE, TF_SUMMARIES):
+            outputs_collector.add_to_collection(var=loss, name='loss', average_over_devices=True,
+                                                collection=collection)
+            outputs_collector.add_to_collection(var=dice, name='dice', average_over_devices=True,
+                                                collection=collection)
+
+    def _hard_dice(self, logits, label):
+        """Mean Dice over the foreground classes present in the batch (or predicted)."""
+        with tf.name_scope('dice'):
+            predicted = tf.one_hot(tf.argmax(logits, -1), self.num_classes)
+            truth = tf.one_hot(tf.reshape(label, tf.shape(logits)[:-1]), self.num_classes)
+            axes = list(range(len(logits.shape) - 1))
+            overlap = tf.reduce_sum(predicted * truth, axis=axes)
+            total = tf.reduce_sum(predicted, axis=axes) + tf.reduce_sum(truth, axis=axes)
+            scores = (2.0 * overlap / tf.maximum(total, 1.0))[1:]
+            present = tf.cast(total[1:] > 0, tf.float32)
+            return tf.reduce_sum(scores * present) / tf.maximum(tf.reduce_sum(present), 1.0)
+
+    def _connect_inference(self, outputs_collector):
+        data = self.get_sampler()[0][0].pop_batch_op()
+        net_out = self.net(tf.cast(data['image'], tf.float32), is_training=False)
+        if _param(self.segmentation_param, 'output_prob', False):
+            output = tf.nn.softmax(net_out)
+        else:
+            output = tf.expand_dims(tf.cast(tf.argmax(net_out, -1), tf.int32), -1)
+        outputs_collector.add_to_collection(var=output, name='window',
+                                            collection=NETWORK_OUTPUT)
+        outputs_collector.add_to_collection(var=data[location_name('image')], name='location',
+                                            collection=NETWORK_OUTPUT)
+        self.initialise_aggregator()
+
+    # -------------------------------------------------------------- output
+    def interpret_output(self, batch_output):
+        """Inference: stitch windows; False once every subject is written."""
+        if not self.is_inference:
+            return True
+        if self.output_decoder.decode_batch(batch_output['window'], batch_output['location']):
+            return True
+        self._evaluate_after_inference()
+        return False
+
+    def _evaluate_after_inference(self):
+        labels = self._sections('label')
+        if not labels or _param(self.segmentation_param, 'output_prob', False):
+            return
+        references = self._reference_files()
+        pairs = [(sid, path, references[sid]) for sid, path in self.output_decoder.saved
+                 if sid in references]
+        if not pairs:
+            LOGGER.info('No labels for the inferred subjects: no evaluation.')
+            return
+        self.evaluation_mean_dice = evaluate_segmentations(
+            pairs, os.path.join(self.output_decoder.output_path, EVALUATION_CSV))
+
+    def _reference_files(self):
+        section = self._sections('label')[0]
+        try:
+            rows = self.partitioner.get_file_list(ALL, section)
+        except UserInputError:
+            return {}
+        return {row['subject_id']: row[section] for row in rows}
+
+    def _inferred_outputs(self):
+        """``{subject_id: path}`` of the inference outputs, and where they were found."""
+        inferred = self._sections('inferred')
+        if inferred:
+            rows = self.partitioner.get_file_list(ALL, inferred[0])
+            return {row['subject_id']: row[inferred[0]] for row in rows}, inferred[0]
+        candidates = []
+        for namespace in (self.action_param,):
+            if _param(namespace, 'save_seg_dir', ''):
+                candidates.append(namespace.save_seg_dir)
+        csv_dir = _param(self.action_param, 'save_csv_dir', '')
+        if csv_dir:   # the default layout: <model_dir>/{inference,evaluation}
+            candidates.append(os.path.join(os.path.dirname(os.path.abspath(csv_dir)),
+                                           'inference'))
+        if self.mapping_file:
+            candidates.append(os.path.join(os.path.dirname(self.mapping_file), 'inference'))
+        for folder in candidates:
+            path = os.path.join(folder, INFERRED_CSV)
+            if os.path.isfile(path):
+                return read_inferred_csv(path), path
+        raise UserInputError(
+            'Evaluation found no inference outputs: no {} in {}; run `net_run inference` '
+            'first, or name the outputs\' input section in [SEGMENTATION] inferred.'.format(
+                INFERRED_CSV, ', '.join(candidates) or '(no folder configured)'))
+
+    def evaluate(self):
+        """The ``evaluation`` action: Dice per subject and label into a CSV.
+
+        :return: the mean Dice over subjects and non-zero labels
+        """
+        if not self._sections('label'):
+            raise UserInputError('Evaluation needs [SEGMENTATION] label = <input section>.')
+        outputs, source = self._inferred_outputs()
+        references = self._reference_files()
+        pairs = [(sid, outputs[sid], references[sid]) for sid in sorted(outputs)
+                 if sid in references]
+        if not pairs:
+            raise UserInputError('None of the {} subject(s) of {} has a label file in [{}].'
+                                 .format(len(outputs), source, self._sections('label')[0]))
+        folder = _param(self.action_param, 'save_csv_dir', '') or \
+            os.path.dirname(os.path.abspath(source))
+        self.evaluation_mean_dice = evaluate_segmentations(
+            pairs, os.path.join(folder, EVALUATION_CSV))
+        return self.evaluation_mean_dice

@@ -1,0 +1,1 @@
+"""Evaluation of inference outputs against reference labels."""
