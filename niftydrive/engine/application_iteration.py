@@ -1,6 +1,7 @@
 """``IterationMessage``: what one iteration runs, feeds, returns and signals."""
 import time
 
+import numpy as np
 from blinker import signal
 
 from niftydrive.engine.application_variables import CONSOLE
@@ -20,9 +21,19 @@ _SIGNALS = {
 }
 
 
+def _format_value(value):
+    if isinstance(value, (float, np.floating)) or (
+            isinstance(value, np.ndarray) and value.ndim == 0
+            and np.issubdtype(value.dtype, np.floating)):
+        return '{:.4g}'.format(float(value))
+    return str(value)
+
+
 def format_console_values(values):
-    """``{'loss': 0.5, 'acc': 1}`` -> ``'loss=0.5, acc=1'`` (sorted by name)."""
-    return ', '.join('{}={}'.format(name, values[name]) for name in sorted(values))
+    """``{'loss': 0.5, 'acc': 1}`` -> ``'acc=1, loss=0.5'`` (sorted by name;
+    floats to four significant digits)."""
+    return ', '.join('{}={}'.format(name, _format_value(values[name]))
+                     for name in sorted(values))
 
 
 class IterationMessage(object):
@@ -115,6 +126,8 @@ class IterationMessage(object):
         line = CONSOLE_FORMAT.format(self._phase, self._current_iter,
                                      format_console_values(values),
                                      self.iter_duration)
+        if not values:
+            line = line.replace(',  (', ' (', 1)
         return '    ' + line if self.is_validation else line
 
     def __repr__(self):
