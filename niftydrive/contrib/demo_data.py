@@ -24,6 +24,8 @@ CLASS_INTENSITY = {1: 1.0, 2: 2.0}
 def write_nifti(path, data, affine, dtype=None):
     """Save ``data`` (cast to ``dtype``, e.g. ``'>f4'`` for big-endian) with ``affine``."""
     data = np.asarray(data)
+    if not dtype and data.dtype == np.int64:
+        dtype = '<i4'     # nibabel refuses int64 without an explicit dtype
     header = None
     if dtype:
         data = data.astype(np.dtype(dtype).newbyteorder('='))
