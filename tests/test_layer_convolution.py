@@ -46,6 +46,15 @@ def test_conv_layer_computes_a_convolution(graph):
     np.testing.assert_allclose(out.ravel(), [1.5, 3.5, 6.5, 9.5, 7.5])
 
 
+def test_conv_layer_dilation_spreads_the_kernel(graph):
+    impulse = np.zeros((1, 9, 1), np.float32)
+    impulse[0, 4, 0] = 1.0
+    conv = ConvLayer(1, kernel_size=3, dilation=2,
+                     w_initializer=tf.constant_initializer(1.0), name='dil')
+    out = _run(conv(tf.constant(impulse)))
+    np.testing.assert_allclose(out.ravel(), [0, 0, 1, 0, 1, 0, 1, 0, 0])
+
+
 def test_conv_layer_anisotropic_kernel_and_errors(graph):
     images = tf.ones([1, 6, 6, 2])
     out = ConvLayer(2, kernel_size=[3, 1], padding='VALID', name='k31')(images)

@@ -60,6 +60,11 @@ class ConvLayer(TrainableLayer):
                 '{} "{}": stride {} and dilation {} cannot both be larger '
                 'than 1'.format(type(self).__name__, self.name, self.stride,
                                 self.dilation))
+        if tf.compat.dimension_value(input_tensor.shape[-1]) is None:
+            raise ValueError(
+                '{} "{}" needs the number of input channels to be known, '
+                'got shape {}'.format(type(self).__name__, self.name,
+                                      input_tensor.shape))
         return rank, kernel, strides, dilations
 
     def get_weights(self, shape):

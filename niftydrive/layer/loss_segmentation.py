@@ -174,12 +174,13 @@ class LossFunction(Layer):
         return tf.reduce_mean(tf.stack(losses))
 
     def _single_scale_loss(self, prediction, ground_truth, weight_map):
-        n_pred_chns = prediction.shape[-1]
+        n_pred_chns = tf.compat.dimension_value(prediction.shape[-1])
         if n_pred_chns is not None and int(n_pred_chns) != self._num_classes:
             raise UserInputError(
                 'the loss expects {} classes but the prediction has {} '
                 'channels (shape {})'.format(self._num_classes, n_pred_chns,
                                              prediction.shape))
+        static_batch = tf.compat.dimension_value(prediction.shape[0])
         batch = tf.shape(prediction)[0]
         prediction = tf.reshape(tf.cast(prediction, tf.float32),
                                 tf.stack([batch, -1, self._num_classes]))
@@ -198,6 +199,12 @@ class LossFunction(Layer):
                 prediction=pred_b, ground_truth=gt_b, weight_map=weight_b,
                 **self._loss_func_params)
 
+        if static_batch is not None:
+            # a known batch size: a plain Python loop builds a simpler graph
+            samples = zip(*[tf.unstack(elem, num=int(static_batch))
+                            for elem in elems])
+            return tf.reduce_mean(tf.stack(
+                [_per_sample(sample) for sample in samples]))
         per_sample = tf.map_fn(_per_sample, tuple(elems),
                                fn_output_signature=tf.float32)
         return tf.reduce_mean(per_sample)
