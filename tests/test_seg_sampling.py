@@ -151,3 +151,27 @@ def test_aggregator_accepts_outputs_smaller_than_the_window(tmp_path, graph):
         aggregator.decode_batch(batch['image'][:, 1:-1, 1:-1, 1:-1], batch['image_location'])
     out = nib.load(aggregator.saved[0][1]).get_fdata()
     assert np.array_equal(out, reader(0)[1]['image'][..., 0])
+
+
+def test_a_file_failing_in_a_sampler_thread_reaches_the_user(tmp_path, graph):
+    """Voxels read lazily (cache full) and corrupt: the error ends the dequeue, no hang."""
+    import gzip
+    reader = make_reader(tmp_path, n=1, axcodes=())
+    with gzip.open(reader.file_list[0]['img'], 'rb') as handle:
+        raw = handle.read()
+    with gzip.open(reader.file_list[0]['img'], 'wb') as handle:
+        handle.write(raw[:len(raw) - 40])
+    reader.subjects[0]['image'][0]._image = None
+    reader._cache.clear()
+    sampler = UniformSampler(reader, (2, 2, 2), batch_size=1)
+    batch_op = sampler.pop_batch_op()
+    with tf.Session() as sess:
+        coord = tf.train.Coordinator()
+        sampler.run_threads(sess, coord, num_threads=2)
+        try:
+            with pytest.raises((tf.errors.CancelledError, tf.errors.OutOfRangeError)):
+                sess.run(batch_op)
+            with pytest.raises(UserInputError, match=r's0_img.nii.gz \(subject s0\)'):
+                coord.raise_requested_exception()
+        finally:
+            sampler.close_all()
