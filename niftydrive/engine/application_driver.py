@@ -18,8 +18,10 @@ import signal as os_signal
 import threading
 import time
 
+import numpy as np
 import tensorflow.compat.v1 as tf
 from blinker import signal
+from tensorflow.core.protobuf import config_pb2
 
 from niftydrive.application.base_application import EVAL, INFER as INFER_ACTION, \
     TRAIN as TRAIN_ACTION, SUPPORTED_ACTIONS
@@ -100,7 +102,8 @@ class ConsoleLogger(_Observer):
     @staticmethod
     def print_console_vars(iter_msg):
         """Log the iteration's console line."""
-        LOGGER.info(iter_msg.to_console_string())
+        if LOGGER.isEnabledFor(logging.INFO):
+            LOGGER.info(iter_msg.to_console_string())
 
 
 class TensorBoardLogger(_Observer):
@@ -558,14 +561,19 @@ class ApplicationDriver(object):
                     yield valid_iter_msg
 
     def _session_call(self, sess, fetches, feed_dict):
-        """``sess.run(fetches, feed_dict)`` through a cached callable."""
-        feeds = tuple(sorted(feed_dict, key=lambda key: getattr(key, 'name', str(key))))
+        """``sess.run(fetches, feed_dict)`` through a cached callable.
+
+        The fetches of an iteration repeat from one iteration to the next,
+        so each distinct set is compiled once into a session callable; this
+        skips most of ``Session.run``'s per-call Python work.
+        """
+        feeds = tuple(sorted(feed_dict, key=_feed_name))
         key = (_fetch_signature(fetches), feeds)
         runner = self._callables.get(key)
         if runner is None:
-            runner = sess.make_callable(fetches, feed_list=list(feeds))
+            runner = _CompiledRun(sess, fetches, feeds)
             self._callables[key] = runner
-        return runner(*[feed_dict[feed] for feed in feeds])
+        return runner([feed_dict[feed] for feed in feeds])
 
     def _loop(self, iteration_generator, sess, loop_status):
         """Run each ``IterationMessage``: signal, ``session.run``, interpret."""
@@ -643,6 +651,64 @@ class ApplicationDriver(object):
         if self.is_training and self.num_gpus > 1 and _count_local_gpus() == 0:
             config.device_count['CPU'] = self.num_gpus
         return config
+
+
+def _feed_name(feed):
+    return getattr(feed, 'name', str(feed))
+
+
+class _CompiledRun(object):
+    """One fetch structure and feed list compiled into a session callable.
+
+    Calling it with the feed values returns what ``sess.run`` would: the
+    same nested dicts/lists with values in place of tensors (None for ops).
+    """
+
+    def __init__(self, sess, fetches, feeds):
+        graph = sess.graph
+        self._tensors, self._operations = [], []
+        self._structure = self._flatten(graph, fetches)
+        self._feed_dtypes = []
+        options = config_pb2.CallableOptions()
+        for feed in feeds:
+            element = graph.as_graph_element(feed, allow_tensor=True,
+                                             allow_operation=False)
+            options.feed.append(element.name)
+            self._feed_dtypes.append(element.dtype.as_numpy_dtype)
+        options.fetch.extend(tensor.name for tensor in self._tensors)
+        options.target.extend(op.name for op in self._operations)
+        # pylint: disable=protected-access
+        self._callable = sess._make_callable_from_options(options)
+
+    def _flatten(self, graph, fetches):
+        """Replace each tensor by its index in ``self._tensors``."""
+        if isinstance(fetches, dict):
+            return {key: self._flatten(graph, value) for key, value in fetches.items()}
+        if isinstance(fetches, (list, tuple)):
+            return type(fetches)(self._flatten(graph, value) for value in fetches)
+        if fetches is None:
+            return None
+        element = graph.as_graph_element(fetches, allow_tensor=True,
+                                         allow_operation=True)
+        if isinstance(element, tf.Operation):
+            self._operations.append(element)
+            return None
+        self._tensors.append(element)
+        return len(self._tensors) - 1
+
+    def _rebuild(self, structure, values):
+        if isinstance(structure, dict):
+            return {key: self._rebuild(value, values)
+                    for key, value in structure.items()}
+        if isinstance(structure, (list, tuple)):
+            return type(structure)(self._rebuild(value, values)
+                                   for value in structure)
+        return None if structure is None else values[structure]
+
+    def __call__(self, feed_values):
+        feed_values = [np.asarray(value, dtype=dtype)
+                       for value, dtype in zip(feed_values, self._feed_dtypes)]
+        return self._rebuild(self._structure, self._callable(*feed_values))
 
 
 def _fetch_signature(fetches):
