@@ -110,8 +110,7 @@ def main(argv=None):
         return stop.code if isinstance(stop.code, int) else 1
     except Exception as error:  # pylint: disable=broad-except
         traceback.print_exc()
-        _error('{} failed: {}: {}'.format(
-            'net_run', type(error).__name__, error))
+        _error('{}: {} (traceback above)'.format(type(error).__name__, error))
         return 1
     finally:
         _close_log_file()

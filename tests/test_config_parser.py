@@ -426,3 +426,12 @@ def test_help_with_a_config_shows_its_application_and_inputs(tmp_path):
     assert '[SEGMENTATION] (application net_segment)' in info.value.text
     assert '[REGRESSION]' not in info.value.text
     assert 'here: T1, label' in info.value.text
+
+
+def test_system_key_in_custom_section_is_kept_with_a_warning(tmp_path, caplog):
+    path = write_config(tmp_path, TOY + '    max_iter = 3\n')
+    with caplog.at_level(logging.WARNING, logger='niftydrive.config'):
+        system_param, _ = parse(['train', '-c', path])
+    assert system_param['CUSTOM'].max_iter == 3
+    assert system_param['TRAINING'].max_iter == 10
+    assert 'engine reads [TRAINING] max_iter' in caplog.text

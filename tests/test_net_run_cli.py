@@ -161,3 +161,34 @@ def test_real_command_exit_code_and_no_traceback(tmp_path):
     assert 'Traceback' not in result.stderr
     assert 'net_run: error:' in result.stderr and '`max_iter`' in result.stderr
     assert 'ten' in result.stderr
+
+
+USER_APP = '''
+from niftydrive.application.base_application import BaseApplication
+
+
+class BrokenApplication(BaseApplication):
+    """A user application with a bug: its data loader raises."""
+
+    REQUIRED_CONFIG_SECTION = 'BROKEN'
+
+    def initialise_dataset_loader(self, data_param=None, task_param=None,
+                                  data_partitioner=None):
+        raise RuntimeError('bug in user code: {}'.format(task_param.marker))
+'''
+
+
+def test_unexpected_failure_shows_traceback_and_summary(tmp_path, capsys,
+                                                        monkeypatch):
+    pytest.importorskip('niftydrive.engine.application_driver')
+    (tmp_path / 'broken_app_module.py').write_text(USER_APP)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    path = write_config(tmp_path, TOY.replace(
+        '[CUSTOM]\n    name = toy\n    vector_size = 8',
+        '[BROKEN]\n    marker = 42'))
+    code, _, err = run_main(['train', '-c', path, '-a',
+                             'broken_app_module.BrokenApplication'], capsys)
+    assert code == 1
+    assert 'Traceback' in err and 'initialise_dataset_loader' in err
+    assert err.strip().splitlines()[-1] == (
+        'net_run: error: RuntimeError: bug in user code: 42 (traceback above)')

@@ -374,10 +374,18 @@ def _parse_file_sections(config, config_path, app_section):
             if (canonical, key) in LEGACY_LOCATIONS:
                 moved.append((canonical, key, raw))
                 continue
+            declared = key in section.schema
             param = section.param(key)
             if param is None:
                 raise unknown_key_error(key, section_name, kind, canonical,
                                         where, app_section)
+            homes = [home for home in _home_sections(key)
+                     if home in SUPPORTED_DEFAULT_SECTIONS]
+            if not declared and homes:
+                LOGGER.warning(
+                    '%s: `%s` in [%s] is an application parameter here; the '
+                    'engine reads [%s] %s (move it there if that was meant).',
+                    where, key, section_name, homes[0], key)
             section.values[key] = convert_value(param, raw, section.label,
                                                 where)
             section.from_file.add(key)
