@@ -95,6 +95,8 @@ def main(argv=None):
     """Run ``net_run`` with ``argv`` (default ``sys.argv[1:]``); the exit code."""
     from niftydrive.utilities.errors import UserInputError
     from niftydrive.utilities.user_parameters_parser import HelpRequested
+    logger = logging.getLogger('niftydrive')
+    saved_state = (list(logger.handlers), logger.level)
     try:
         return _run(argv)
     except HelpRequested as request:
@@ -113,17 +115,17 @@ def main(argv=None):
         _error('{}: {} (traceback above)'.format(type(error).__name__, error))
         return 1
     finally:
-        _close_log_file()
+        _restore_logger(logger, *saved_state)
 
 
-def _close_log_file():
-    """Close the log file handler (the console handler stays)."""
-    logger = logging.getLogger('niftydrive')
+def _restore_logger(logger, handlers, level):
+    """Remove and close the handlers a run added (main may run in-process
+    several times: a notebook, a test suite)."""
     for handler in list(logger.handlers):
-        if isinstance(handler, logging.FileHandler) and \
-                getattr(handler, '_niftydrive_handler', False):
+        if handler not in handlers:
             logger.removeHandler(handler)
             handler.close()
+    logger.setLevel(level)
 
 
 if __name__ == '__main__':
