@@ -28,7 +28,8 @@ def test_conv_layer_output_shapes_per_rank(graph, rank):
     spatial = SHAPES[rank][1:-1]
     assert same.shape.as_list() == [2] + spatial + [5]
     assert valid.shape.as_list() == [2] + [s - 2 for s in spatial] + [5]
-    assert strided.shape.as_list() == [2] + [(s + 1) // 2 for s in spatial] + [5]
+    halved = [(s + 1) // 2 for s in spatial]
+    assert strided.shape.as_list() == [2] + halved + [5]
     assert dilated.shape.as_list() == [2] + spatial + [5]
     out = _run(same)
     assert out.shape == tuple([2] + spatial + [5])

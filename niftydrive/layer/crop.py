@@ -32,5 +32,6 @@ class CropLayer(Layer):
                     'CropLayer "{}": border {} is too large for spatial '
                     'shape {}'.format(self.name, self.border, spatial))
         slices = ([slice(None)] +
-                  [slice(b, -b if b else None) for b in borders] + [slice(None)])
+                  [slice(b, -b if b else None) for b in borders] +
+                  [slice(None)])
         return inputs[tuple(slices)]
