@@ -8,6 +8,7 @@ TF 1.x) and quiet C++/Python logging.  Modules import TensorFlow as
 """
 import logging
 import os
+import sys
 import warnings
 
 __version__ = '0.1.0'
@@ -48,17 +49,33 @@ def _import_tensorflow_quietly():
     return tf_v1
 
 
-try:
-    _tf = _import_tensorflow_quietly()
-except ImportError as _error:  # pragma: no cover - depends on the install
-    raise ImportError(
-        'niftydrive needs TensorFlow 2.x, which is not installed ({}). '
-        'Install it with `pip install "niftydrive[cpu]"` '
-        '(or `pip install tensorflow-cpu`), or `pip install "niftydrive[gpu]"` '
-        'for the CUDA build.'.format(_error)) from _error
+def _only_cli_help_requested():
+    """True for `net_run ... --help` / `--version`: they print text only, so
+    the process need not pay TensorFlow's import time (seconds)."""
+    argv = getattr(sys, 'argv', None) or ['']
+    return os.path.basename(argv[0]) == 'net_run' and any(
+        arg in ('-h', '--help', '-v', '--version') for arg in argv[1:])
 
-_tf.logging.set_verbosity(_tf.logging.ERROR)
-logging.getLogger('tensorflow').setLevel(logging.ERROR)
-_tf.disable_v2_behavior()
+
+def configure_tensorflow():
+    """Import TensorFlow in TF 1.x mode (idempotent); return ``tf.compat.v1``."""
+    try:
+        tf_v1 = _import_tensorflow_quietly()
+    except ImportError as error:  # pragma: no cover - depends on the install
+        raise ImportError(
+            'niftydrive needs TensorFlow 2.x, which is not installed ({}). '
+            'Install it with `pip install "niftydrive[cpu]"` '
+            '(or `pip install tensorflow-cpu`), or `pip install '
+            '"niftydrive[gpu]"` for the CUDA build.'.format(error)) from error
+    if not getattr(configure_tensorflow, 'done', False):
+        tf_v1.logging.set_verbosity(tf_v1.logging.ERROR)
+        logging.getLogger('tensorflow').setLevel(logging.ERROR)
+        tf_v1.disable_v2_behavior()
+        configure_tensorflow.done = True
+    return tf_v1
+
+
+if not _only_cli_help_requested():
+    configure_tensorflow()
 
 logging.getLogger('niftydrive').addHandler(logging.NullHandler())

@@ -105,9 +105,9 @@ def main(argv=None):
     except UserInputError as error:
         _error(error)
         return getattr(error, 'exit_code', 1)
-    except KeyboardInterrupt:
-        _error('interrupted')
-        return 130
+    except KeyboardInterrupt as interrupt:
+        _error(str(interrupt) or 'interrupted')
+        return getattr(interrupt, 'exit_code', 130)
     except SystemExit as stop:
         return stop.code if isinstance(stop.code, int) else 1
     except Exception as error:  # pylint: disable=broad-except

@@ -180,8 +180,10 @@ class ModelSaver(_Observer):
         LOGGER.info('iter %d saved: %s-%d', iter_i, self.session_prefix, iter_i)
 
 
-class _TerminationRequested(KeyboardInterrupt):
-    """SIGTERM, handled like Ctrl-C: stop, save, clean up."""
+class TerminationRequested(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: stop, save, clean up (exit code 143)."""
+
+    exit_code = 128 + os_signal.SIGTERM
 
 
 class _StopSignals(object):
@@ -195,7 +197,7 @@ class _StopSignals(object):
 
     @staticmethod
     def _raise(signum, frame):
-        raise _TerminationRequested('terminated by signal {}'.format(signum))
+        raise TerminationRequested('terminated by signal {}'.format(signum))
 
     def __exit__(self, *exc_info):
         if self._previous is not None:
