@@ -20,11 +20,22 @@ demo: demo-toy demo-segmentation
 
 demo-toy: install
 	$(BIN)/net_run train -c configs/toy.ini --model_dir $(CURDIR)/$(DEMO_DIR)/toy
-	$(BIN)/net_run inference -c configs/toy.ini --model_dir $(CURDIR)/$(DEMO_DIR)/toy
-	@echo "toy GAN: checkpoints in $(DEMO_DIR)/toy/models, TensorBoard logs in $(DEMO_DIR)/toy/logs, generated vectors in $(DEMO_DIR)/toy/inference"
+	$(BIN)/net_run inference -c configs/toy.ini --model_dir $(CURDIR)/$(DEMO_DIR)/toy \
+		--save_seg_dir $(CURDIR)/$(DEMO_DIR)/toy/generated
+	@echo "toy GAN: checkpoints in $(DEMO_DIR)/toy/models, TensorBoard logs in $(DEMO_DIR)/toy/logs,"
+	@echo "  generated vectors (CSV) in $(DEMO_DIR)/toy/generated"
+
+SEG_DATA := demo_data/segmentation
+SEG_MODEL := $(CURDIR)/$(DEMO_DIR)/segmentation
 
 demo-segmentation: install
-	@echo "(segmentation demo not wired yet)"
+	$(BIN)/net_segment_demo_data --output $(SEG_DATA)
+	$(BIN)/net_run train -c configs/segmentation_demo.ini --model_dir $(SEG_MODEL)
+	$(BIN)/net_run inference -c configs/segmentation_demo.ini --model_dir $(SEG_MODEL)
+	$(BIN)/net_run evaluation -c configs/segmentation_demo.ini --model_dir $(SEG_MODEL)
+	@echo "segmentation: data in $(SEG_DATA), checkpoints in $(DEMO_DIR)/segmentation/models,"
+	@echo "  TensorBoard logs in $(DEMO_DIR)/segmentation/logs, segmentations and inferred.csv in"
+	@echo "  $(DEMO_DIR)/segmentation/inference, Dice per subject in $(DEMO_DIR)/segmentation/evaluation/evaluation.csv"
 
 test: install
 	$(BIN)/python -m pytest -q tests
