@@ -14,6 +14,17 @@ SUPPORTED_ACTIONS = (TRAIN, INFER, EVAL)
 LOGGER = logging.getLogger(__name__)
 
 
+def resolve_action(value):
+    """The full action name for ``value`` (a prefix such as ``infer`` works);
+    ``UserInputError`` when it names no action or more than one."""
+    matches = [name for name in SUPPORTED_ACTIONS
+               if value and name.startswith(str(value).lower())]
+    if len(matches) != 1:
+        raise UserInputError('unknown action "{}": expected one of {}'.format(
+            value, ', '.join(SUPPORTED_ACTIONS)))
+    return matches[0]
+
+
 class SingletonApplication(type):
     """Metaclass: one instance of each application class per process.
 
@@ -71,12 +82,7 @@ class BaseApplication(metaclass=SingletonApplication):
 
     @action.setter
     def action(self, value):
-        matches = [name for name in SUPPORTED_ACTIONS
-                   if name.startswith(str(value).lower())] if value else []
-        if len(matches) != 1:
-            raise UserInputError('unknown action "{}": expected one of {}'.format(
-                value, ', '.join(SUPPORTED_ACTIONS)))
-        self._action = matches[0]
+        self._action = resolve_action(value)
 
     @property
     def is_training(self):

@@ -24,7 +24,7 @@ from blinker import signal
 from tensorflow.core.protobuf import config_pb2
 
 from niftydrive.application.base_application import EVAL, INFER as INFER_ACTION, \
-    TRAIN as TRAIN_ACTION, SUPPORTED_ACTIONS
+    TRAIN as TRAIN_ACTION, resolve_action
 from niftydrive.engine.application_factory import ApplicationFactory
 from niftydrive.engine.application_iteration import INFER, TRAIN, VALID, \
     IterationMessage
@@ -279,7 +279,7 @@ class ApplicationDriver(object):
         if not os.path.isdir(system_param.model_dir):
             raise UserInputError('model folder {} does not exist (SYSTEM: '
                                  'model_dir)'.format(system_param.model_dir))
-        self.action = self._action_name(system_param.action)
+        self.action = resolve_action(system_param.action)
         self.is_training = self.action == TRAIN_ACTION
 
         # hardware
@@ -335,15 +335,6 @@ class ApplicationDriver(object):
             return
         with self.graph.as_default(), tf.name_scope('Sampler'):
             self.app.initialise_sampler()
-
-    @staticmethod
-    def _action_name(action):
-        matches = [name for name in SUPPORTED_ACTIONS
-                   if action and name.startswith(str(action).lower())]
-        if len(matches) != 1:
-            raise UserInputError('unknown action "{}": expected one of {}'.format(
-                action, ', '.join(SUPPORTED_ACTIONS)))
-        return matches[0]
 
     def _partition_data(self, system_param, train_param, data_param):
         """Load (or write) the train/validation/inference split."""

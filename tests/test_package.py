@@ -1,0 +1,30 @@
+"""Package-level behaviour: TF 1.x mode, quiet import, missing TensorFlow."""
+import subprocess
+import sys
+
+import tensorflow.compat.v1 as tf
+
+
+def test_reference_variables_read_by_tensor_name(graph):
+    with tf.variable_scope('G'):
+        tf.get_variable('w', initializer=[1.0, 2.0])
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        assert sess.run(graph.get_tensor_by_name('G/w:0')).tolist() == [1.0, 2.0]
+
+
+def test_import_is_quiet():
+    result = subprocess.run([sys.executable, '-c', 'import niftydrive'],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0
+    assert result.stderr == '' and result.stdout == ''
+
+
+def test_missing_tensorflow_says_how_to_install():
+    script = ("import sys; sys.modules['tensorflow'] = None\n"
+              "try:\n    import niftydrive\n"
+              "except ImportError as error:\n    print(error)\n")
+    result = subprocess.run([sys.executable, '-c', script], capture_output=True,
+                            text=True, timeout=60)
+    assert 'niftydrive needs TensorFlow 2.x' in result.stdout
+    assert 'pip install "niftydrive[cpu]"' in result.stdout
