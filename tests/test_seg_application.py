@@ -160,7 +160,7 @@ SHARED_CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__
                               '..', 'shared', 'niftynet-configs')
 
 
-@pytest.mark.parametrize('name', ['default_segmentation.ini',
+@pytest.mark.parametrize('name', ['default_segmentation.ini', 'highres3dnet_config.ini', 'unet_config.ini',
                                   'default_multimodal_segmentation.ini'])
 def test_niftynet_segmentation_configs_say_their_data_is_missing(tmp_path, capsys, name):
     path = os.path.join(SHARED_CONFIGS, name)
