@@ -175,3 +175,24 @@ def test_a_file_failing_in_a_sampler_thread_reaches_the_user(tmp_path, graph):
                 coord.raise_requested_exception()
         finally:
             sampler.close_all()
+
+
+def test_aggregator_writes_original_label_values_and_probabilities(tmp_path, graph):
+    from niftydrive.io.image_reader import LabelMapping
+    reader = make_reader(tmp_path, n=1)
+    sampler = GridSampler(reader, (4, 4, 4), batch_size=3, window_border=(1, 1, 1))
+    labels = GridSamplesAggregator(reader, str(tmp_path / 'lab'), window_border=(1, 1, 1),
+                                   label_mapping=LabelMapping([0, 10, 255]), is_label=True)
+    probs = GridSamplesAggregator(reader, str(tmp_path / 'prob'), window_border=(1, 1, 1),
+                                  is_label=False)
+    for batch in drain(sampler):
+        index = np.mod(batch['image'], 3).astype(np.int32)        # "classes" 0..2
+        labels.decode_batch(index, batch['image_location'])
+        probs.decode_batch(np.concatenate([index, 2 * index], -1), batch['image_location'])
+    original = nib.load(str(tmp_path / 's0_img.nii.gz')).get_fdata()
+    written = nib.load(labels.saved[0][1])
+    assert written.get_data_dtype() == np.int32
+    assert np.array_equal(written.get_fdata(), np.array([0, 10, 255])[np.mod(original, 3).astype(int)])
+    prob = nib.load(probs.saved[0][1])
+    assert prob.shape == original.shape + (1, 2)
+    assert np.array_equal(prob.get_fdata()[..., 0, 1], 2 * np.mod(original, 3))
