@@ -35,7 +35,8 @@ from niftydrive.io.image_sets_partitioner import ImageSetsPartitioner
 from niftydrive.io.misc_io import get_latest_subfolder, touch_folder
 from niftydrive.layer.bn import BN_COLLECTION
 from niftydrive.utilities.errors import UserInputError
-from niftydrive.utilities.util_common import set_cuda_device, traverse_nested
+from niftydrive.utilities.util_common import ParserNamespace, set_cuda_device, \
+    traverse_nested
 
 FILE_PREFIX = 'model.ckpt'
 LOGGER = logging.getLogger(__name__)
@@ -318,7 +319,12 @@ class ApplicationDriver(object):
             self.initial_iter = infer_param.inference_iter
             action_param = infer_param
         else:
-            action_param = eval_param if eval_param is not None else infer_param
+            # evaluation reads what inference wrote: [INFERENCE] keys such as
+            # save_seg_dir are visible, [EVALUATION] keys take precedence
+            merged = {}
+            for section in (infer_param, eval_param):
+                merged.update(vars(section) if section is not None else {})
+            action_param = ParserNamespace(**merged)
         self.outputs_collector = OutputsCollector(n_devices=max(self.num_gpus, 1))
 
         if app_param is None:
