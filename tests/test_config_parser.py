@@ -13,7 +13,8 @@ from niftydrive.utilities.user_parameters_default import (
 from niftydrive.utilities.user_parameters_parser import (
     CommandLineError, HelpRequested, format_help, parse, parse_config_file)
 
-NIFTYNET_CONFIGS = '/work/shared/niftynet-configs'
+from shared_data import NIFTYNET_CONFIGS
+
 CONFIG_FILES = sorted(glob.glob(os.path.join(NIFTYNET_CONFIGS, '*.ini')))
 
 

@@ -9,7 +9,7 @@ import pytest
 from niftydrive.net_run import main
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-NIFTYNET_CONFIGS = '/work/shared/niftynet-configs'
+from shared_data import NIFTYNET_CONFIGS
 
 TOY = """
     [SYSTEM]

@@ -156,8 +156,7 @@ def test_window_larger_than_the_image_is_padded(tmp_path, dataset):
     assert nib.load(rows[0].split(',')[1]).shape == (16, 16, 16)
 
 
-SHARED_CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                              '..', 'shared', 'niftynet-configs')
+from shared_data import NIFTYNET_CONFIGS as SHARED_CONFIGS  # noqa: E402
 
 
 @pytest.mark.parametrize('name', ['default_segmentation.ini', 'highres3dnet_config.ini', 'unet_config.ini',
