@@ -114,6 +114,15 @@ CUSTOM = make_section(
           'dotted import path of a BaseApplication subclass'),
     Param('vector_size', to_int, 100,
           '[toy] Length of the random vectors the toy GAN learns'),
+    Param('mean', to_float, 0.0,
+          '[toy] Mean of the real (normally distributed) vectors'),
+    Param('stddev', to_float, 1.0,
+          '[toy] Standard deviation of the real vectors'),
+    Param('n_interpolations', to_int, 10,
+          '[toy] Vectors come in runs of this many, evenly spaced between two '
+          'random end points'),
+    Param('inference_batches', to_int, 4,
+          '[toy] Number of batches of generated vectors inference writes'),
 )
 
 SUPPORTED_ARG_SECTIONS = OrderedDict((
