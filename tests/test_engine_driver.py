@@ -70,7 +70,7 @@ def test_towers_are_placed_on_separate_devices(tmp_path):
 def test_validation_feeds_flag_and_never_changes_weights(tmp_path):
     params = make_params(tmp_path, max_iter=2, validation_every_n=1,
                          validation_max_iter=3, save_every_n=1, lr=0.5)
-    flags, weights = [], []
+    flags = []
     driver_holder = {}
 
     def on_valid(msg):
@@ -95,7 +95,6 @@ def test_validation_feeds_flag_and_never_changes_weights(tmp_path):
     # training batches are [1,1],[2,2] then [3,3],[4,4]: w drops by lr*mean(x)
     assert w1 == pytest.approx(1.0 - 0.5 * 1.5)
     assert w2 == pytest.approx(w1 - 0.5 * 3.5)
-    del weights
 
 
 def test_checkpoints_every_n_and_at_the_end(tmp_path):
