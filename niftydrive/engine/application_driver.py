@@ -28,8 +28,8 @@ from niftydrive.engine.application_iteration import INFER, TRAIN, \
     IterationMessage
 from niftydrive.engine.application_variables import GradientsCollector, \
     OutputsCollector
-from niftydrive.engine.checkpoint_io import FILE_PREFIX, \
-    MissingCheckpointError, infer_latest_model_file
+from niftydrive.engine.checkpoint_io import BEST_ITER, FILE_PREFIX, \
+    MissingCheckpointError, best_checkpoint, infer_latest_model_file
 from niftydrive.engine.handler_base import disconnect_handler
 from niftydrive.engine.session_callables import SessionCallCache
 from niftydrive.engine.stop_signals import StopSignals, TerminationRequested
@@ -103,6 +103,7 @@ class ApplicationDriver(object):
         self.iteration_generator_name = 'iteration_generator'
         self.outputs_collector = None
         self.gradients_collector = None
+        self.workflow_param = {}  # every section, for handlers' own keys
         self._coord = tf.train.Coordinator()
         self._data_partitioner = None
         self._event_handlers = []
@@ -133,6 +134,7 @@ class ApplicationDriver(object):
             raise UserInputError('model folder {} does not exist (SYSTEM: '
                                  'model_dir)'.format(system_param.model_dir))
         self.action = resolve_action(system_param.action)
+        self.workflow_param = workflow_param
         self.event_handler_names = tuple(
             getattr(system_param, 'event_handler', None) or DEFAULT_EVENT_HANDLERS)
         self.iteration_generator_name = getattr(
@@ -277,7 +279,12 @@ class ApplicationDriver(object):
         return None
 
     def _resolve_initial_iter(self):
-        """``-1`` (or inference iteration 0): the latest checkpoint."""
+        """``-1`` (or inference iteration 0): the latest checkpoint; ``-2``
+        (inference): the best model."""
+        if self.initial_iter == BEST_ITER and not self.is_training:
+            self.model_dir, self.initial_iter = best_checkpoint(self.model_dir)
+            LOGGER.info('inference with the best model: %s, iter %d',
+                        self.model_dir, self.initial_iter)
         if self.initial_iter < 0 or (not self.is_training and self.initial_iter == 0):
             self.initial_iter = infer_latest_model_file(self.model_dir)
             LOGGER.info('set initial_iter to %d based on checkpoints',
@@ -288,7 +295,15 @@ class ApplicationDriver(object):
         """Construct this run's handlers with the driver's settings (they
         connect themselves to the signals, in the configured order)."""
         settings = dict(vars(self), coordinator=self._coord)
-        return [handler_class(**settings) for handler_class in self._handler_classes]
+        handlers = []
+        try:
+            for handler_class in self._handler_classes:
+                handlers.append(handler_class(**settings))
+        except BaseException:  # e.g. a handler refusing its settings
+            for handler in handlers:
+                disconnect_handler(handler)
+            raise
+        return handlers
 
     def _run_session(self, session, loop_status):
         """``SESS_STARTED``, the loop, ``SESS_FINISHED`` (always)."""

@@ -10,7 +10,7 @@ from collections import OrderedDict
 
 from niftydrive.utilities.user_parameters_helper import (
     TYPE_NAMES, float_array, int_array, spatial_atleast3d, spatialnumarray,
-    str2boolean, str_array, to_float, to_int, to_str)
+    str2boolean, str_array, to_checkpoint_iter, to_float, to_int, to_str)
 
 SYSTEM_SECTIONS = ('SYSTEM', 'NETWORK', 'TRAINING', 'INFERENCE', 'EVALUATION')
 SUPPORTED_ACTIONS = ('train', 'inference', 'evaluation')
@@ -71,8 +71,8 @@ SYSTEM = make_section(
           'The run\'s event handlers, in the order they receive each signal: '
           'short names (model_restorer, sampler_threading, apply_gradients, '
           'output_interpreter, console_logger, tensorboard_logger, '
-          'model_saver) or dotted paths of handler classes; empty: all of '
-          'these'),
+          'model_saver, best_model_saver, early_stopper) or dotted paths of '
+          'handler classes; empty: all of these'),
     Param('iteration_generator', to_str, 'iteration_generator',
           'The iteration generator class: iteration_generator (training '
           'with interleaved validation, or inference) or a dotted path'),
@@ -206,18 +206,35 @@ TRAINING = make_section(
     Param('vars_to_freeze', to_str, '',
           'Regular expression: variables kept fixed in training'
           + NOT_USED_YET),
-    Param('patience', to_int, 100,
-          'Iterations before early-stopping monitoring starts' + NOT_USED_YET),
+    Param('validation_metric', to_str, '',
+          'Console value judging the model after each validation round '
+          '(its mean over the round\'s validation_max_iter iterations), for '
+          'the best model and early stopping; empty: total_loss or loss'),
+    Param('validation_metric_goal', to_str, 'min',
+          'Whether a lower (min) or higher (max) validation_metric is better',
+          choices=('min', 'max')),
+    Param('patience', to_int, 0,
+          'Early stopping: the number of validation rounds '
+          'early_stopping_mode judges (the last one against those before '
+          'it); <= 0: no early stopping (NiftyNet\'s default 100 applied only '
+          'with its early_stopper handler listed)'),
     Param('early_stopping_mode', to_str, 'mean',
-          'Early stopping criterion' + NOT_USED_YET),
+          'Early stopping criterion over the last patience rounds: mean, '
+          'robust_mean, median (last above the mean/robust mean/median of '
+          'the others), generalisation_loss ((last-min)/(max-min) > 0.2), '
+          'median_smoothing (the median-smoothed curve mostly rising), '
+          'validation_up (rising in each of 5 strips)',
+          choices=('mean', 'robust_mean', 'median', 'generalisation_loss',
+                   'median_smoothing', 'validation_up')),
 )
 
 INFERENCE = make_section(
     Param('spatial_window_size', spatial_atleast3d, (),
           'Window size for inference (padded with 1s to 3D); empty: the '
           'input sections\' spatial_window_size'),
-    Param('inference_iter', to_int, -1,
-          'Checkpoint iteration to restore for inference (-1: the latest)'),
+    Param('inference_iter', to_checkpoint_iter, -1,
+          'Checkpoint iteration to restore for inference (-1: the latest; '
+          'best or -2: the best model kept by validation in models/best)'),
     Param('dataset_to_infer', to_str, '',
           'Subjects to run inference on: Training, Validation, Inference, '
           'All; empty: the inference split if there is one, else all',

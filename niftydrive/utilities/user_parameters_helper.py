@@ -115,6 +115,19 @@ def to_int(string_input):
         raise ValueError('expected an integer, got "{}"'.format(string_input))
 
 
+def to_checkpoint_iter(string_input):
+    """A checkpoint iteration: an integer, or ``best`` (-2: the best model
+    that validation kept)."""
+    if isinstance(string_input, str) and \
+            strip_quotes(string_input).lower() == 'best':
+        return -2
+    try:
+        return to_int(string_input)
+    except ValueError:
+        raise ValueError('expected an integer or best, got "{}"'.format(
+            string_input))
+
+
 def to_float(string_input):
     """A real number: ``'1e-4'`` -> 0.0001."""
     if isinstance(string_input, bool):
@@ -229,6 +242,7 @@ def has_section_in_config(config, required_custom_section):
 # Short descriptions of the types above, for help texts and error messages.
 TYPE_NAMES = {
     to_int: 'INT',
+    to_checkpoint_iter: 'INT_OR_BEST',
     to_float: 'FLOAT',
     to_str: 'STR',
     str2boolean: 'BOOL',

@@ -682,13 +682,15 @@ def check_values(system, input_data, action):
             'exclude_fraction_for_inference = {}: nothing would be left for '
             'training'.format(training.exclude_fraction_for_validation +
                               training.exclude_fraction_for_inference))
-    for section, key in (('TRAINING', 'starting_iter'),
-                         ('INFERENCE', 'inference_iter')):
+    for section, key, lowest in (('TRAINING', 'starting_iter', -1),
+                                 ('INFERENCE', 'inference_iter', -2)):
         value = getattr(system[section], key)
-        if value < -1:
+        if value < lowest:
             raise UserInputError(
-                '[{}] {} = {}: use -1 (latest checkpoint), 0 or a checkpoint '
-                'number'.format(section, key, value))
+                '[{}] {} = {}: use -1 (latest checkpoint), {}0 or a '
+                'checkpoint number'.format(
+                    section, key, value,
+                    'best or -2 (the best model), ' if lowest == -2 else ''))
     # Without input data the application validates on its own samples (the
     # toy application's random vectors): there is no split to check.
     if action == 'train' and training.validation_every_n > 0 and input_data:
