@@ -13,10 +13,13 @@ with ``num_classes``, ``output_prob`` and ``label_normalisation``.
 - inference: ``GridSampler`` windows (``border``) go through the network;
   labels (or class probabilities with ``output_prob``) are stitched back by
   ``GridSamplesAggregator`` into ``save_seg_dir``; when the subjects have
-  labels, Dice per subject and label is then written to
-  ``save_seg_dir/evaluation.csv``;
-- evaluation (``net_run evaluation``): the same Dice CSV from the outputs
-  listed in ``inferred.csv``, into ``EVALUATION.save_csv_dir``.
+  labels, the default metrics (dice, jaccard, average_distance) per subject
+  and label are then written to ``save_seg_dir/evaluation.csv``;
+- evaluation (``net_run evaluation``): the ``[EVALUATION] evaluations``
+  metrics (default: as at inference) of the outputs listed in
+  ``inferred.csv`` (or the ``inferred`` input section) against the labels,
+  per subject and ``evaluation_units`` unit, into
+  ``EVALUATION.save_csv_dir/evaluation.csv`` (see ``SegmentationEvaluator``).
 
 With ``label_normalisation`` the label values found in the training labels
 are mapped to 0..K-1; the mapping is kept in ``NETWORK.histogram_ref_file``
@@ -36,8 +39,8 @@ from niftydrive.engine.image_window import location_name
 from niftydrive.engine.sampler_grid import GridSampler
 from niftydrive.engine.sampler_uniform import UniformSampler
 from niftydrive.engine.windows_aggregator_grid import INFERRED_CSV, GridSamplesAggregator
-from niftydrive.evaluation.segmentation_evaluations import (
-    EVALUATION_CSV, evaluate_segmentations, read_inferred_csv)
+from niftydrive.evaluation.base_evaluator import EVALUATION_CSV, read_inferred_csv
+from niftydrive.evaluation.segmentation_evaluator import SegmentationEvaluator
 from niftydrive.io.filename_matching import as_tuple_of_str
 from niftydrive.io.image_reader import ImageReader, LabelMapping
 from niftydrive.io.image_sets_partitioner import ALL, INFER, TRAIN, VALID
@@ -65,7 +68,8 @@ class SegmentationApplication(BaseApplication):
         self.segmentation_param = None
         self.partitioner = None
         self.label_mapping = None
-        self.evaluation_mean_dice = None
+        self.evaluator = None
+        self.evaluation_rows = None
 
     # ---------------------------------------------------------------- data
     def _sections(self, field):
@@ -90,6 +94,7 @@ class SegmentationApplication(BaseApplication):
         if not self._sections('image'):
             raise UserInputError('[SEGMENTATION] image = <input section(s)> is not set.')
         if self.is_evaluation:
+            self.initialise_evaluator(self.action_param)
             return
         if self.num_classes < 1:
             raise UserInputError('[SEGMENTATION] num_classes must be set to the number of '
@@ -118,6 +123,15 @@ class SegmentationApplication(BaseApplication):
             phase = _param(self.action_param, 'dataset_to_infer', '') or (
                 INFER if data_partitioner.has_inference else ALL)
             self.readers = [self._reader(['image'], phase)]
+            self.initialise_evaluator(None)   # evaluation after inference: defaults
+
+    def initialise_evaluator(self, eval_param):
+        """Create ``self.evaluator`` (metric names checked now, before any work).
+
+        :param eval_param: a namespace with ``evaluations`` (the [EVALUATION]
+            section), or None for the default metrics
+        """
+        self.evaluator = SegmentationEvaluator(self.segmentation_param, eval_param)
 
     def _reader(self, fields, phase):
         sections = [s for field in fields for s in self._sections(field)]
@@ -309,7 +323,7 @@ class SegmentationApplication(BaseApplication):
         if not pairs:
             LOGGER.info('No labels for the inferred subjects: no evaluation.')
             return
-        self.evaluation_mean_dice = evaluate_segmentations(
+        self.evaluation_rows = self.evaluator.run(
             pairs, os.path.join(self.output_decoder.output_path, EVALUATION_CSV))
 
     def _reference_files(self):
@@ -346,9 +360,9 @@ class SegmentationApplication(BaseApplication):
                 INFERRED_CSV, ', '.join(candidates) or '(no folder configured)'))
 
     def evaluate(self):
-        """The ``evaluation`` action: Dice per subject and label into a CSV.
+        """The ``evaluation`` action: the metrics per subject and unit into a CSV.
 
-        :return: the mean Dice over subjects and non-zero labels
+        :return: the CSV's rows (dicts: column -> value)
         """
         if not self._sections('label'):
             raise UserInputError('Evaluation needs [SEGMENTATION] label = <input section>.')
@@ -361,6 +375,8 @@ class SegmentationApplication(BaseApplication):
                                  .format(len(outputs), source, self._sections('label')[0]))
         folder = _param(self.action_param, 'save_csv_dir', '') or \
             os.path.dirname(os.path.abspath(source))
-        self.evaluation_mean_dice = evaluate_segmentations(
-            pairs, os.path.join(folder, EVALUATION_CSV))
-        return self.evaluation_mean_dice
+        if self.evaluator.output_prob and _param(self.segmentation_param,
+                                                 'label_normalisation', False):
+            self.evaluator.label_mapping = self._load_mapping()
+        self.evaluation_rows = self.evaluator.run(pairs, os.path.join(folder, EVALUATION_CSV))
+        return self.evaluation_rows
