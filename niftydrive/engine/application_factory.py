@@ -48,13 +48,28 @@ SUPPORTED_LOSS_SEGMENTATION = {
     'CrossEntropy': 'niftydrive.layer.loss_segmentation.cross_entropy',
     'DicePlusXEnt': 'niftydrive.layer.loss_segmentation.dice_plus_xent_loss',
     'GDSC': 'niftydrive.layer.loss_segmentation.generalised_dice_loss',
+    'Dice_NS': 'niftydrive.layer.loss_segmentation.dice_nosquare',
+    'SensSpec':
+        'niftydrive.layer.loss_segmentation.sensitivity_specificity_loss',
+    'Dice_Dense': 'niftydrive.layer.loss_segmentation.dice_dense',
+    'Dice_Dense_NS': 'niftydrive.layer.loss_segmentation.dice_dense_nosquare',
+    'CrossEntropy_Dense':
+        'niftydrive.layer.loss_segmentation.cross_entropy_dense',
+    'Tversky': 'niftydrive.layer.loss_segmentation.tversky',
+    'WGDL': 'niftydrive.layer.loss_segmentation.'
+            'generalised_wasserstein_dice_loss',
 }
 
 SUPPORTED_LOSS_REGRESSION = {
     'L1Loss': 'niftydrive.layer.loss_regression.l1_loss',
     'L2Loss': 'niftydrive.layer.loss_regression.l2_loss',
     'RMSE': 'niftydrive.layer.loss_regression.rmse_loss',
-    'MAE': 'niftydrive.layer.loss_regression.mae',
+    'MAE': 'niftydrive.layer.loss_regression.mae_loss',
+    'Huber': 'niftydrive.layer.loss_regression.huber_loss',
+}
+
+SUPPORTED_LOSS_CLASSIFICATION = {
+    'CrossEntropy': 'niftydrive.layer.loss_classification.cross_entropy',
 }
 
 _SEG_EVAL = 'niftydrive.evaluation.segmentation_evaluations.'
@@ -175,6 +190,13 @@ class LossRegressionFactory(ModuleFactory):
 
     SUPPORTED = SUPPORTED_LOSS_REGRESSION
     type_str = 'regression loss'
+
+
+class LossClassificationFactory(ModuleFactory):
+    """Classification loss functions."""
+
+    SUPPORTED = SUPPORTED_LOSS_CLASSIFICATION
+    type_str = 'classification loss'
 
 
 class EvaluationFactory(ModuleFactory):
