@@ -232,6 +232,27 @@ class ImageReader(object):
         shape = distinct.pop()
         return tuple(s + 2 * p if s > 1 else s for s, p in zip(shape, self.padding))
 
+    @property
+    def input_sources(self):
+        """dict field -> its input sections, e.g. ``{'image': ('T1', 'T2')}``."""
+        return {name: tuple(self.fields[name]) for name in self.names}
+
+    @property
+    def shapes(self):
+        """dict field -> shape of the first subject's (preprocessed) array."""
+        return {name: self.spatial_shape(0) + (self.num_channels(name),)
+                for name in self.names}
+
+    @property
+    def tf_dtypes(self):
+        """dict field -> the TF dtype of its arrays (float32)."""
+        import tensorflow.compat.v1 as tf
+        return {name: tf.float32 for name in self.names}
+
+    def get_subject_id(self, image_index):
+        """The subject id of subject ``image_index`` (NiftyNet's name)."""
+        return self.subject_id(image_index)
+
     def num_channels(self, name):
         """Channels of a field (sum over its sections, from the first subject)."""
         return sum(image.num_channels for image in self.subjects[0][name])
