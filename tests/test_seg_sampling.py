@@ -74,7 +74,7 @@ def test_uniform_windows_lie_inside_the_volume_and_hold_its_voxels(tmp_path, gra
             idx, start, end = loc[0], loc[1:4], loc[4:]
             assert np.all(start >= 0) and np.all(end <= reader.spatial_shape(idx))
             assert np.array_equal(end - start, (4, 3, 2))
-            volume = reader(idx)[1]['image']
+            volume = reader.get_subject(idx)['image']
             assert np.array_equal(window, volume[start[0]:end[0], start[1]:end[1], start[2]:end[2]])
 
 
@@ -86,7 +86,7 @@ def test_uniform_window_larger_than_image_is_zero_padded(tmp_path, graph):
     window = batch['image'][0, ..., 0]
     assert batch['image_location'][0].tolist() == [0, 0, 0, 0, 5, 4, 5]
     assert np.all(window[3:] == 0)
-    assert np.array_equal(window[:3], reader(0)[1]['image'][..., 0])
+    assert np.array_equal(window[:3], reader.get_subject(0)['image'][..., 0])
 
 
 def drain_n(sampler, count):
