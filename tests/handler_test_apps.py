@@ -8,8 +8,6 @@ import tensorflow.compat.v1 as tf
 from engine_test_apps import CountingSampler, LinearApplication
 from niftydrive.engine.application_variables import CONSOLE, NETWORK_OUTPUT, \
     TF_SUMMARIES
-from niftydrive.engine.image_window_buffer import InputBatchQueueRunner
-from niftydrive.layer.base_layer import Layer
 
 
 def as_floats(value):
@@ -19,24 +17,21 @@ def as_floats(value):
     return [float(item) for item in value]
 
 
-class ScriptedSampler(Layer, InputBatchQueueRunner):
+class ScriptedSampler(CountingSampler):
     """Batches whose windows all hold ``values[0]``, then ``values[1]``, ...
     (the last value forever)."""
 
-    generator_shared = True
-
     def __init__(self, values, batch_size):
-        Layer.__init__(self, name='scripted_sampler')
-        InputBatchQueueRunner.__init__(self, capacity=8, shuffle=False)
+        super(ScriptedSampler, self).__init__(batch_size)
         self.values = values
         self.batch_size = batch_size
-        self._create_queue_and_ops({'x': (2,)}, {'x': tf.float32}, batch_size)
 
     def layer_op(self):
         for value in itertools.chain(self.values,
                                      itertools.repeat(self.values[-1])):
             for _ in range(self.batch_size):
-                yield {'x': np.full((2,), value, dtype=np.float32)}
+                yield {'x': np.full((2,), value, dtype=np.float32),
+                       'x_location': np.zeros((7,), dtype=np.int32)}
 
 
 class ScriptedValidationApplication(LinearApplication):
