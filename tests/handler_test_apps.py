@@ -37,7 +37,8 @@ class ScriptedSampler(CountingSampler):
 class ScriptedValidationApplication(LinearApplication):
     """Training windows are ones, so w = 1 - lr * iteration (plain gradient
     descent); the console ``loss`` of the k-th validation iteration is
-    ``CUSTOM.valid_losses[k]`` whatever w.  ``w`` is a network output."""
+    ``CUSTOM.valid_losses[k]`` whatever w (``CUSTOM.console_name``: another
+    name than ``loss``).  ``w`` is a network output."""
 
     def initialise_sampler(self):
         if not self.is_training:
@@ -69,7 +70,8 @@ class ScriptedValidationApplication(LinearApplication):
                        lambda: tf.reduce_mean(y))
         for collection in (CONSOLE, TF_SUMMARIES):
             outputs_collector.add_to_collection(
-                var=loss, name='loss', average_over_devices=True,
+                var=loss, name=getattr(self.custom, 'console_name', None) or 'loss',
+                average_over_devices=True,
                 collection=collection)
         self.optimiser = tf.train.GradientDescentOptimizer(self.action_param.lr)
         gradients_collector.add_to_collection(

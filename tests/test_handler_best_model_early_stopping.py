@@ -195,3 +195,14 @@ def test_net_run_best_model_early_stopping_and_inference_best(tmp_path, capsys):
                  'best']) == 0
     assert 'inference with the best model' in capsys.readouterr().err
     assert LinearApplication.seen_outputs[0]['w'] == pytest.approx(0.7)
+
+
+def test_without_a_loss_the_best_model_is_skipped_with_a_warning(tmp_path,
+                                                                 caplog):
+    caplog.set_level('WARNING', logger='niftydrive')
+    params = scripted_params(tmp_path, [5, 3])
+    params['CUSTOM'].console_name = 'error'
+    run(params)
+    assert not os.path.exists(tmp_path / 'models' / 'best')
+    assert [rec for rec in caplog.records
+            if 'no best model kept: the console values (error)' in rec.getMessage()]

@@ -60,7 +60,13 @@ class BestModelSaver(EventHandler):
         means = self.round.add(iter_msg)
         if means is None:
             return
-        value = self.metric.value(means)
+        value = self.metric.value(means, required=False)
+        if value is None:
+            LOGGER.warning('no best model kept: the console values (%s) have '
+                           'no loss; name one with [TRAINING] '
+                           'validation_metric', ', '.join(sorted(means)))
+            self.disconnect()
+            return
         if not self.metric.is_better(value, self.best_value):
             return
         touch_folder(self.best_dir)

@@ -77,9 +77,10 @@ class ValidationMetric(object):
                    section_value(workflow_param, 'TRAINING',
                                  'validation_metric_goal', 'min'))
 
-    def value(self, round_means):
-        """The metric's value in a round's means; a ``UserInputError``
-        naming the console values when it is not one of them."""
+    def value(self, round_means, required=True):
+        """The metric's value in a round's means.  When it is not one of
+        them: a ``UserInputError`` naming the console values if the metric
+        was configured or ``required``, else None."""
         if self.name:
             if self.name in round_means:
                 return round_means[self.name]
@@ -87,6 +88,8 @@ class ValidationMetric(object):
             for name in DEFAULT_METRICS:
                 if name in round_means:
                     return round_means[name]
+            if not required:
+                return None
         raise UserInputError(
             '[TRAINING] validation_metric = {}: not a console value of this '
             'application (its console values: {})'.format(
