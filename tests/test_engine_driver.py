@@ -246,3 +246,14 @@ def test_unknown_application_suggests_a_name(tmp_path):
     params = make_params(tmp_path, app='net_segmnt')
     with pytest.raises(ValueError, match='Could not import.*net_segment'):
         ApplicationDriver().initialise_application(params, {})
+
+
+def test_averaged_gradients_have_niftynets_op_names(tmp_path):
+    driver = run_driver(make_params(tmp_path, num_gpus=2, max_iter=1, lr=1.0,
+                                    save_every_n=0))
+    averaged = driver.graph.get_tensor_by_name('ApplyGradients/AveOverDevices:0')
+    assert averaged.shape.as_list() == []  # the gradient of the scalar weight
+    outputs = LinearApplication.seen_outputs[0]
+    tower_means = [outputs[name].mean() for name in ('batch', 'batch_1')]
+    # one step of lr 1.0 moved w by exactly the averaged gradient
+    assert read_variable(tmp_path) == pytest.approx(1.0 - np.mean(tower_means))
