@@ -231,10 +231,14 @@ def test_sampler_failure_exits_non_zero_with_traceback(tmp_path):
     assert 'layer_op' in result.stderr  # the sampler's own frame is shown
 
 
-def test_missing_model_dir_is_named(tmp_path):
-    params = make_params(tmp_path / 'nope')
-    with pytest.raises(ValueError, match='nope'):
-        ApplicationDriver().initialise_application(params, {})
+def test_model_dir_is_created_or_named_when_it_cannot_be(tmp_path):
+    driver = ApplicationDriver()
+    driver.initialise_application(make_params(tmp_path / 'new' / 'model'), {})
+    assert os.path.isdir(tmp_path / 'new' / 'model' / 'models')
+    (tmp_path / 'a_file').write_text('not a folder')
+    with pytest.raises(ValueError, match='model_dir.*a_file'):
+        ApplicationDriver().initialise_application(
+            make_params(tmp_path / 'a_file' / 'model'), {})
 
 
 def test_parameters_must_be_dictionaries():
