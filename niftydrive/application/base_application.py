@@ -129,6 +129,10 @@ class BaseApplication(metaclass=SingletonApplication):
         return '{}.{}() is not implemented: a BaseApplication subclass must ' \
             'define it (the driver calls it)'.format(type(self).__name__, hook)
 
+    def initialise_evaluator(self, eval_param):
+        """Create ``self.evaluator`` from the [EVALUATION] parameters."""
+        raise NotImplementedError
+
     def evaluate(self):
         """Run the ``evaluation`` action (applications that support it)."""
         raise UserInputError('application {} has no evaluation action'.format(

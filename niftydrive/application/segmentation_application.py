@@ -13,10 +13,13 @@ with ``num_classes``, ``output_prob`` and ``label_normalisation``.
 - inference: ``GridSampler`` windows (``border``) go through the network;
   labels (or class probabilities with ``output_prob``) are stitched back by
   ``GridSamplesAggregator`` into ``save_seg_dir``; when the subjects have
-  labels, Dice per subject and label is then written to
-  ``save_seg_dir/evaluation.csv``;
-- evaluation (``net_run evaluation``): the same Dice CSV from the outputs
-  listed in ``inferred.csv``, into ``EVALUATION.save_csv_dir``.
+  labels, the default metrics (dice, jaccard, average_distance) per subject
+  and label are then written to ``save_seg_dir/evaluation.csv``;
+- evaluation (``net_run evaluation``): the ``[EVALUATION] evaluations``
+  metrics (default: as at inference) of the outputs listed in
+  ``inferred.csv`` (or the ``inferred`` input section) against the labels,
+  per subject and ``evaluation_units`` unit, into
+  ``EVALUATION.save_csv_dir/evaluation.csv`` (see ``SegmentationEvaluator``).
 
 Preprocessing, in NiftyNet's order, for training, validation and inference
 alike: volume padding (``volume_padding_size``/``volume_padding_mode``),
@@ -43,8 +46,8 @@ from niftydrive.engine.image_window import location_name
 from niftydrive.engine.sampler_grid import GridSampler
 from niftydrive.engine.sampler_uniform import UniformSampler
 from niftydrive.engine.windows_aggregator_grid import INFERRED_CSV, GridSamplesAggregator
-from niftydrive.evaluation.segmentation_evaluations import (
-    EVALUATION_CSV, evaluate_segmentations, read_inferred_csv)
+from niftydrive.evaluation.base_evaluator import EVALUATION_CSV, read_inferred_csv
+from niftydrive.evaluation.segmentation_evaluator import SegmentationEvaluator
 from niftydrive.io.filename_matching import as_tuple_of_str
 from niftydrive.io.image_reader import ImageReader, LabelMapping
 from niftydrive.io.image_sets_partitioner import ALL, INFER, TRAIN, VALID
@@ -55,6 +58,7 @@ from niftydrive.layer.mean_variance_normalisation import MeanVarNormalisationLay
 from niftydrive.layer.pad import PadLayer
 from niftydrive.layer.loss_segmentation import LossFunction
 from niftydrive.utilities.errors import UserInputError
+from niftydrive.utilities.util_common import ParserNamespace
 
 LOGGER = logging.getLogger(__name__)
 
@@ -79,7 +83,8 @@ class SegmentationApplication(BaseApplication):
         self.label_mapping = None
         self.label_normaliser = None
         self._normalisers = []
-        self.evaluation_mean_dice = None
+        self.evaluator = None
+        self.evaluation_rows = None
 
     # ---------------------------------------------------------------- data
     def _sections(self, field):
@@ -104,6 +109,7 @@ class SegmentationApplication(BaseApplication):
         if not self._sections('image'):
             raise UserInputError('[SEGMENTATION] image = <input section(s)> is not set.')
         if self.is_evaluation:
+            self.initialise_evaluator(self.action_param)
             return
         if self.num_classes < 1:
             raise UserInputError('[SEGMENTATION] num_classes must be set to the number of '
@@ -125,6 +131,15 @@ class SegmentationApplication(BaseApplication):
             phase = _param(self.action_param, 'dataset_to_infer', '') or (
                 INFER if data_partitioner.has_inference else ALL)
             self.readers = [self._reader(['image'], phase)]
+            self.initialise_evaluator(None)   # evaluation after inference: defaults
+
+    def initialise_evaluator(self, eval_param):
+        """Create ``self.evaluator`` (metric names checked now, before any work).
+
+        :param eval_param: a namespace with ``evaluations`` (the [EVALUATION]
+            section), or None for the default metrics
+        """
+        self.evaluator = SegmentationEvaluator(self.segmentation_param, eval_param)
 
     def _normalisation_layers(self):
         """Histogram normalisation, whitening, label normalisation (NiftyNet's order).
@@ -202,30 +217,43 @@ class SegmentationApplication(BaseApplication):
         reader.preload()   # bad voxel data is reported now, not in a sampler thread
         return reader
 
-    def _window_size(self):
-        size = ()
+    def _window_param(self):
+        """The input sections' parameters, every section with a window size.
+
+        NiftyNet required ``spatial_window_size`` in every input section; here
+        a section without one (e.g. the label's) takes the image's.
+        """
+        image_size = ()
         for section in self._sections('image'):
-            size = tuple(_param(self.data_param[section], 'spatial_window_size', ()) or ())
-            if size:
+            image_size = tuple(_param(self.data_param[section], 'spatial_window_size', ()))
+            if image_size:
                 break
-        if not size:
+        if not image_size:
             raise UserInputError('spatial_window_size is not set in the image input section '
                                  '[{}].'.format(self._sections('image')[0]))
-        return size
+        data_param = {}
+        for section, param in self.data_param.items():
+            if not tuple(_param(param, 'spatial_window_size', ()) or ()):
+                param = ParserNamespace(**dict(vars(param), spatial_window_size=image_size))
+            data_param[section] = param
+        return data_param
 
     # ------------------------------------------------------------- sampler
     def initialise_sampler(self):
         """Uniform samplers (training, validation) or a grid sampler (inference)."""
         batch_size = int(_param(self.net_param, 'batch_size', 1))
         queue_length = int(_param(self.net_param, 'queue_length', 5))
+        data_param = self._window_param()
         if self.is_training:
             per_volume = int(_param(self.action_param, 'sample_per_volume', 1))
-            self.sampler = [[UniformSampler(reader, self._window_size(), batch_size,
-                                            per_volume, queue_length)
+            self.sampler = [[UniformSampler(reader=reader, data_param=data_param,
+                                            batch_size=batch_size,
+                                            windows_per_image=per_volume,
+                                            queue_length=queue_length)
                              for reader in self.readers]]
         else:
             self.sampler = [[GridSampler(
-                self.readers[0], self._window_size(), batch_size,
+                reader=self.readers[0], data_param=data_param, batch_size=batch_size,
                 spatial_window_size=_param(self.action_param, 'spatial_window_size', ()),
                 window_border=_param(self.action_param, 'border', (0, 0, 0)),
                 queue_length=queue_length)]]
@@ -236,9 +264,10 @@ class SegmentationApplication(BaseApplication):
         self.output_decoder = GridSamplesAggregator(
             image_reader=self.readers[0],
             output_path=_param(self.action_param, 'save_seg_dir', '.') or '.',
+            name='image',
             window_border=_param(self.action_param, 'border', (0, 0, 0)),
             interp_order=_param(self.action_param, 'output_interp_order', 0),
-            postfix=_param(self.action_param, 'output_postfix', '_niftynet_out'),
+            prefix=_param(self.action_param, 'output_postfix', '_niftynet_out'),
             fill_constant=_param(self.action_param, 'fill_constant', 0.0),
             label_mapping=None if output_prob else self.label_mapping,
             is_label=not output_prob)
@@ -353,7 +382,7 @@ class SegmentationApplication(BaseApplication):
         if not pairs:
             LOGGER.info('No labels for the inferred subjects: no evaluation.')
             return
-        self.evaluation_mean_dice = evaluate_segmentations(
+        self.evaluation_rows = self.evaluator.run(
             pairs, os.path.join(self.output_decoder.output_path, EVALUATION_CSV))
 
     def _reference_files(self):
@@ -389,10 +418,22 @@ class SegmentationApplication(BaseApplication):
             'first, or name the outputs\' input section in [SEGMENTATION] inferred.'.format(
                 INFERRED_CSV, ', '.join(candidates) or '(no folder configured)'))
 
-    def evaluate(self):
-        """The ``evaluation`` action: Dice per subject and label into a CSV.
+    def _trained_label_mapping(self):
+        """The label values training found (``histogram_ref_file``)."""
+        layer = DiscreteLabelNormalisationLayer(
+            image_name='label', modalities=self._sections('label'),
+            model_filename=self.mapping_file)
+        if not layer.is_ready():
+            raise UserInputError(
+                'label_normalisation = True and output_prob = True, but NETWORK '
+                'histogram_ref_file {} has no label values to map the most likely classes '
+                'back to: point it at the file training wrote.'.format(self.mapping_file))
+        return LabelMapping(layer.mapping)
 
-        :return: the mean Dice over subjects and non-zero labels
+    def evaluate(self):
+        """The ``evaluation`` action: the metrics per subject and unit into a CSV.
+
+        :return: the CSV's rows (dicts: column -> value)
         """
         if not self._sections('label'):
             raise UserInputError('Evaluation needs [SEGMENTATION] label = <input section>.')
@@ -405,6 +446,8 @@ class SegmentationApplication(BaseApplication):
                                  .format(len(outputs), source, self._sections('label')[0]))
         folder = _param(self.action_param, 'save_csv_dir', '') or \
             os.path.dirname(os.path.abspath(source))
-        self.evaluation_mean_dice = evaluate_segmentations(
-            pairs, os.path.join(folder, EVALUATION_CSV))
-        return self.evaluation_mean_dice
+        if self.evaluator.output_prob and _param(self.segmentation_param,
+                                                 'label_normalisation', False):
+            self.evaluator.label_mapping = self._trained_label_mapping()
+        self.evaluation_rows = self.evaluator.run(pairs, os.path.join(folder, EVALUATION_CSV))
+        return self.evaluation_rows
