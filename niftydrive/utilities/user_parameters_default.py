@@ -84,9 +84,14 @@ SYSTEM = make_section(
           'CSV file assigning subjects to Training/Validation/Inference; '
           'empty: <model_dir>/dataset_split.csv', path=True),
     Param('event_handler', str_array, (),
-          'Names of event handler modules' + NOT_USED_YET),
+          'The run\'s event handlers, in the order they receive each signal: '
+          'short names (model_restorer, sampler_threading, apply_gradients, '
+          'output_interpreter, console_logger, tensorboard_logger, '
+          'model_saver) or dotted paths of handler classes; empty: all of '
+          'these'),
     Param('iteration_generator', to_str, 'iteration_generator',
-          'Name of an iteration generator class' + NOT_USED_YET),
+          'The iteration generator class: iteration_generator (training '
+          'with interleaved validation, or inference) or a dotted path'),
 )
 
 NETWORK = make_section(
