@@ -54,3 +54,15 @@ def check_spatial_dims(input_tensor, criterion):
     """True when every static spatial size satisfies ``criterion``."""
     spatial = input_tensor.shape.as_list()[1:-1]
     return all(criterion(size) for size in spatial if size is not None)
+
+
+def check_divisible_channels(input_tensor, n_splits):
+    """``n_channels // n_splits`` for an input whose (known) number of
+    channels is a multiple of ``n_splits``; otherwise a ``ValueError``."""
+    n_channels = tf.compat.dimension_value(input_tensor.shape[-1])
+    n_splits = int(n_splits)
+    if n_channels is None or n_splits < 1 or n_channels % n_splits:
+        raise ValueError(
+            'the number of input channels ({}) must be a multiple of '
+            'n_splits ({})'.format(n_channels, n_splits))
+    return n_channels // n_splits
