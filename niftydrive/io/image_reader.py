@@ -101,6 +101,8 @@ class ImageReader(object):
         self.cache_bytes = 2 << 30   # keep preprocessed subjects up to ~2 GB
         self._cache = {}
         self._lock = threading.Lock()
+        self.preprocessors = []
+        self._augment_lock = threading.Lock()
 
     # -------------------------------------------------------------- set-up
     def initialise(self, data_param, task_param, file_list):
@@ -202,6 +204,51 @@ class ImageReader(object):
                         self.label_mapping.values.tolist()[:20]))
         return self
 
+    def add_preprocessing_layers(self, layers):
+        """Append layers run on every read of a subject (NiftyNet's reader API).
+
+        Only randomised layers (data augmentation, see
+        :class:`~niftydrive.layer.base_layer.RandomisedLayer`) are supported:
+        on each read they draw new parameters (``randomise()``) and transform
+        a copy of the cached, preprocessed subject, all fields alike, with
+        :attr:`interp_orders`.
+        :raises TypeError: a layer that is not randomised
+        """
+        from niftydrive.layer.base_layer import RandomisedLayer
+        layers = list(layers) if isinstance(layers, (list, tuple)) else [layers]
+        for layer in layers:
+            if not isinstance(layer, RandomisedLayer):
+                raise TypeError('ImageReader.add_preprocessing_layers supports randomised '
+                                '(augmentation) layers only, got {!r}'.format(layer))
+        self.preprocessors.extend(layers)
+        return self
+
+    @property
+    def interp_orders(self):
+        """dict field -> interpolation order of each of its sections (0 for labels)."""
+        orders = {}
+        for name in self.names:
+            if name in self.label_fields:
+                orders[name] = (0,) * len(self.fields[name])
+            else:
+                configured = [getattr(self.data_param[s], 'interp_order', None)
+                              for s in self.fields[name]]
+                orders[name] = tuple(3 if o is None else int(o) for o in configured)
+        return orders
+
+    def _augment(self, data):
+        if not self.preprocessors:
+            return data
+        data = {name: array.copy() for name, array in data.items()}
+        orders = self.interp_orders
+        # the layers keep their drawn parameters between randomise() and the
+        # call: sampler threads take turns
+        with self._augment_lock:
+            for layer in self.preprocessors:
+                layer.randomise()
+                data = layer(data, orders)
+        return {name: np.asarray(array, dtype=np.float32) for name, array in data.items()}
+
     # ------------------------------------------------------------- queries
     @property
     def num_subjects(self):
@@ -291,10 +338,14 @@ class ImageReader(object):
         return self
 
     def __call__(self, idx=None, shuffle=True):
-        """``(idx, data)`` of subject ``idx``, or of a random subject when idx is None."""
+        """``(idx, data)`` of subject ``idx``, or of a random subject when idx is None.
+
+        ``data`` has been through the preprocessing layers (augmentation),
+        drawn anew on each call.
+        """
         if idx is None:
             idx = np.random.randint(self.num_subjects) if shuffle else 0
-        return idx, self.get_subject(idx)
+        return idx, self._augment(self.get_subject(idx))
 
     def to_original(self, idx, data, interp_order=0, field=None):
         """Network-space array ``[x, y, z, c]`` -> the reference file's voxel grid.
