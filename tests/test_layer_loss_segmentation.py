@@ -4,8 +4,10 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 from niftydrive.layer.loss_segmentation import (
-    SUPPORTED_LOSS, LossFunction, cross_entropy, dice, dice_plus_xent_loss,
-    generalised_dice_loss)
+    SUPPORTED_LOSS, LossFunction, cross_entropy, cross_entropy_dense, dice,
+    dice_dense, dice_plus_xent_loss, generalised_dice_loss,
+    generalised_wasserstein_dice_loss, sensitivity_specificity_loss,
+    tversky)
 
 # 2 classes, 4 voxels: probabilities and labels
 PROBS = np.array([[0.9, 0.1], [0.6, 0.4], [0.2, 0.8], [0.3, 0.7]], np.float32)
@@ -143,3 +145,93 @@ def test_loss_function_gradient_and_errors(graph):
         LossFunction(2, loss_type='Dise')
     with pytest.raises(ValueError, match='expects 3 classes'):
         LossFunction(3)(tf.ones([1, 4, 2]), tf.zeros([1, 4], tf.int32))
+
+
+def test_generalised_dice_niftynet_03_convention_for_missing_class(graph):
+    # only class 0 present, perfectly predicted: the missing class adds
+    # nothing to the denominator, so the loss is 0 (not 1/3)
+    labels = np.zeros(4, np.int32)
+    probs = np.eye(2, dtype=np.float32)[labels]
+    value = _value(generalised_dice_loss(tf.constant(probs),
+                                         tf.constant(labels)))
+    assert value == pytest.approx(0.0, abs=1e-5)
+
+
+def test_sensitivity_specificity_two_classes(graph):
+    # class 0: error over its voxels (0.01 + 0.16 + 0.64) / 3 = 0.27, over
+    # the others 0.09; class 1: 0.09 and 0.27.  r = 0.05:
+    # (0.05 * 0.27 + 0.95 * 0.09) + (0.05 * 0.09 + 0.95 * 0.27) = 0.36
+    value = _value(sensitivity_specificity_loss(tf.constant(PROBS),
+                                                tf.constant(LABELS)))
+    assert value == pytest.approx(0.36, abs=1e-4)
+    r_half = _value(sensitivity_specificity_loss(
+        tf.constant(PROBS), tf.constant(LABELS), r=0.5))
+    assert r_half == pytest.approx(0.36, abs=1e-4)  # (0.27 + 0.09) / 2 per class
+    assert SUPPORTED_LOSS['SensSpec'] is sensitivity_specificity_loss
+
+
+def test_dice_dense_with_probabilistic_reference(graph):
+    reference = np.array([[0.5, 0.5], [1, 0], [0, 1], [0, 1]], np.float32)
+    # class 0: 2 * 1.05 / (1.3 + 1.25); class 1: 2 * 1.55 / (1.3 + 2.25)
+    expected = 1.0 - (2.1 / 2.55 + 3.1 / 3.55) / 2.0
+    value = _value(dice_dense(tf.constant(PROBS), tf.constant(reference)))
+    assert value == pytest.approx(expected, abs=1e-5)
+    # a one-hot reference gives the sparse Dice loss
+    one_hot = np.eye(2, dtype=np.float32)[LABELS]
+    assert _value(dice_dense(tf.constant(PROBS), tf.constant(one_hot))) == \
+        pytest.approx(0.300303, abs=1e-5)
+    with pytest.raises(ValueError, match='Dice_Dense.*weight map'):
+        dice_dense(tf.constant(PROBS), tf.constant(one_hot),
+                   tf.ones([4]))
+
+
+def test_cross_entropy_dense_against_numpy(graph):
+    logits = np.random.RandomState(3).randn(4, 2).astype(np.float32)
+    reference = np.array([[0.5, 0.5], [1, 0], [0, 1], [0.2, 0.8]], np.float32)
+    expected = -(reference * _log_softmax(logits)).sum(-1).mean()
+    value = _value(cross_entropy_dense(tf.constant(logits),
+                                       tf.constant(reference)))
+    assert value == pytest.approx(expected, rel=1e-5)
+
+
+def test_tversky_weights_false_positives_and_negatives(graph):
+    # TP = 2.4, FP = 1.6, FN = 1.6 -> with alpha = beta = 0.5: 1 - 2.4 / 4
+    value = _value(tversky(tf.constant(PROBS), tf.constant(LABELS)))
+    assert value == pytest.approx(0.4, abs=1e-5)
+    # TP = 1, FP = 2, FN = 1: 1 - 1 / (1 + 0.3 * 2 + 0.7 * 1)
+    probs = np.array([[1, 1], [0, 1]], np.float32)
+    labels = np.array([0, 0], np.int32)
+    value = _value(tversky(tf.constant(probs), tf.constant(labels),
+                           alpha=0.3, beta=0.7))
+    assert value == pytest.approx(1.0 - 1.0 / 2.3, abs=1e-5)
+    # weight 0 on the second voxel: TP = 1, FP = 1, FN = 0
+    weighted = _value(tversky(tf.constant(probs), tf.constant(labels),
+                              tf.constant([1.0, 0.0]), alpha=0.3, beta=0.7))
+    assert weighted == pytest.approx(1.0 - 1.0 / 1.3, abs=1e-5)
+
+
+def test_generalised_wasserstein_dice_two_classes(graph):
+    # M = [[0, 1], [1, 0]]: delta is the probability of the wrong class
+    # (0.1, 0.4, 0.8, 0.3, sum 1.6); only class 1 voxels count as true
+    # positives (M[0, 1] = 1): 1 - 0.3 = 0.7 -> 1 - 1.4 / (1.4 + 1.6)
+    value = _value(generalised_wasserstein_dice_loss(tf.constant(PROBS),
+                                                     tf.constant(LABELS)))
+    assert value == pytest.approx(1.0 - 1.4 / 3.0, abs=1e-5)
+    with pytest.raises(ValueError, match='at most 5 classes'):
+        generalised_wasserstein_dice_loss(tf.ones([2, 6]), tf.zeros([2]))
+
+
+def test_loss_function_dense_reference_keeps_class_channels(graph):
+    logits = np.random.RandomState(4).randn(2, 2, 2, 3).astype(np.float32)
+    labels = np.random.RandomState(5).randint(0, 3, (2, 2, 2))
+    one_hot = np.eye(3, dtype=np.float32)[labels]
+    dense = _value(LossFunction(3, 'Dice_Dense')(tf.constant(logits),
+                                                 tf.constant(one_hot)))
+    sparse = _value(LossFunction(3, 'Dice')(tf.constant(logits),
+                                            tf.constant(labels[..., None])))
+    assert dense == pytest.approx(sparse, abs=1e-5)
+    xent_dense = _value(LossFunction(3, 'CrossEntropy_Dense')(
+        tf.constant(logits), tf.constant(one_hot)))
+    xent = _value(LossFunction(3, 'CrossEntropy')(tf.constant(logits),
+                                                  tf.constant(labels)))
+    assert xent_dense == pytest.approx(xent, rel=1e-5)

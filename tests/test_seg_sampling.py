@@ -68,7 +68,7 @@ def test_uniform_windows_lie_inside_the_volume_and_hold_its_voxels(tmp_path, gra
             idx, start, end = loc[0], loc[1:4], loc[4:]
             assert np.all(start >= 0) and np.all(end <= reader.spatial_shape(idx))
             assert np.array_equal(end - start, (4, 3, 2))
-            volume = reader(idx)[1]['image']
+            volume = reader.get_subject(idx)['image']
             assert np.array_equal(window, volume[start[0]:end[0], start[1]:end[1], start[2]:end[2]])
 
 
@@ -79,7 +79,7 @@ def test_uniform_window_larger_than_image_is_zero_padded(tmp_path, graph):
     window = batch['image'][0, ..., 0]
     assert batch['image_location'][0].tolist() == [0, -1, 0, 0, 4, 4, 5]
     assert np.all(window[0] == 0) and np.all(window[4] == 0)
-    assert np.array_equal(window[1:4], reader(0)[1]['image'][..., 0])
+    assert np.array_equal(window[1:4], reader.get_subject(0)['image'][..., 0])
 
 
 def drain_n(sampler, count):
@@ -150,7 +150,7 @@ def test_aggregator_accepts_outputs_smaller_than_the_window(tmp_path, graph):
     for batch in drain(sampler):
         aggregator.decode_batch(batch['image'][:, 1:-1, 1:-1, 1:-1], batch['image_location'])
     out = nib.load(aggregator.saved[0][1]).get_fdata()
-    assert np.array_equal(out, reader(0)[1]['image'][..., 0])
+    assert np.array_equal(out, reader.get_subject(0)['image'][..., 0])
 
 
 def test_a_file_failing_in_a_sampler_thread_reaches_the_user(tmp_path, graph):

@@ -24,10 +24,17 @@ with ``num_classes``, ``output_prob`` and ``label_normalisation``.
 - evaluation (``net_run evaluation``): the same Dice CSV from the outputs
   listed in ``inferred.csv``, into ``EVALUATION.save_csv_dir``.
 
-With ``label_normalisation`` the label values found in the training labels
-are mapped to 0..K-1; the mapping is kept in ``NETWORK.histogram_ref_file``
-(by default ``<model_dir>/histogram_ref_file.txt``, as in NiftyNet) and
-used to write outputs with the original label values.
+Preprocessing, in NiftyNet's order, for training, validation and inference
+alike: volume padding (``volume_padding_size``/``volume_padding_mode``),
+histogram normalisation (``normalisation``: landmarks trained on the
+training subjects and saved to ``NETWORK.histogram_ref_file``, read back at
+inference), whitening (``whitening``), both over the foreground mask
+(``foreground_type``, ``multimod_foreground_type``) when
+``normalise_foreground_only``, and label normalisation
+(``label_normalisation``: label values found in the training labels mapped
+to 0..K-1, the values kept in the same ``histogram_ref_file``, by default
+``<model_dir>/histogram_ref_file.txt`` as in NiftyNet, and used to write
+outputs with the original label values).
 """
 import logging
 import os
@@ -47,6 +54,11 @@ from niftydrive.evaluation.segmentation_evaluations import (
 from niftydrive.io.filename_matching import as_tuple_of_str
 from niftydrive.io.image_reader import ImageReader, LabelMapping
 from niftydrive.io.image_sets_partitioner import ALL, INFER, TRAIN, VALID
+from niftydrive.layer.binary_masking import BinaryMaskingLayer
+from niftydrive.layer.discrete_label_normalisation import DiscreteLabelNormalisationLayer
+from niftydrive.layer.histogram_normalisation import HistogramNormalisationLayer
+from niftydrive.layer.mean_variance_normalisation import MeanVarNormalisationLayer
+from niftydrive.layer.pad import PadLayer
 from niftydrive.layer.loss_segmentation import LossFunction
 from niftydrive.layer.rand_bias_field import RandomBiasFieldLayer
 from niftydrive.layer.rand_elastic_deform import RandomElasticDeformationLayer
@@ -76,6 +88,8 @@ class SegmentationApplication(BaseApplication):
         self.segmentation_param = None
         self.partitioner = None
         self.label_mapping = None
+        self.label_normaliser = None
+        self._normalisers = []
         self.evaluation_mean_dice = None
 
     # ---------------------------------------------------------------- data
@@ -109,14 +123,7 @@ class SegmentationApplication(BaseApplication):
         if self.is_training and sampling not in SUPPORTED_SAMPLING:
             raise UserInputError('NETWORK window_sampling = {} is not supported yet by '
                                  'niftydrive; use uniform.'.format(sampling))
-        if _param(self.net_param, 'normalisation', False):
-            raise UserInputError('NETWORK normalisation = True (histogram normalisation) is '
-                                 'not supported yet by niftydrive; set it to False (whitening '
-                                 'is supported).')
-        if self.is_training and _param(self.action_param, 'starting_iter', 0) == 0 and \
-                self.mapping_file and os.path.isfile(self.mapping_file) and \
-                _param(task_param, 'label_normalisation', False):
-            os.remove(self.mapping_file)   # training afresh: map the labels afresh
+        self._normalisers = self._normalisation_layers()
         if self.is_training:
             fields = ['image', 'label'] + (['weight'] if self._sections('weight') else [])
             if not self._sections('label'):
@@ -130,33 +137,80 @@ class SegmentationApplication(BaseApplication):
                 INFER if data_partitioner.has_inference else ALL)
             self.readers = [self._reader(['image'], phase)]
 
+    def _normalisation_layers(self):
+        """Histogram normalisation, whitening, label normalisation (NiftyNet's order).
+
+        Built once, so every reader shares them: they are trained on the
+        training reader (or read from ``histogram_ref_file``) and then used
+        as they are for validation and inference.
+        """
+        net = self.net_param
+        masking = BinaryMaskingLayer(
+            type_str=_param(net, 'foreground_type', 'otsu_plus'),
+            multimod_fusion=_param(net, 'multimod_foreground_type', 'and'),
+            threshold=0.0) if _param(net, 'normalise_foreground_only', False) else None
+        layers = []
+        if _param(net, 'normalisation', False):
+            if not self.mapping_file:
+                raise UserInputError('NETWORK normalisation = True needs histogram_ref_file.')
+            layers.append(HistogramNormalisationLayer(
+                image_name='image', modalities=self._sections('image'),
+                model_filename=self.mapping_file, binary_masking_func=masking,
+                norm_type=_param(net, 'norm_type', 'percentile'),
+                cutoff=_param(net, 'cutoff', (0.01, 0.99)), name='hist_norm_layer'))
+        if _param(net, 'whitening', False):
+            layers.append(MeanVarNormalisationLayer(image_name='image',
+                                                    binary_masking_func=masking))
+        if _param(self.segmentation_param, 'label_normalisation', False):
+            self.label_normaliser = DiscreteLabelNormalisationLayer(
+                image_name='label', modalities=self._sections('label'),
+                model_filename=self.mapping_file)
+            if self.is_training:
+                layers.append(self.label_normaliser)
+        return layers
+
+    def _padding_layers(self, fields):
+        size = _param(self.net_param, 'volume_padding_size', (0, 0, 0))
+        if not any(size or ()):
+            return []
+        return [PadLayer(image_name=fields, border=size,
+                         mode=_param(self.net_param, 'volume_padding_mode', 'minimum'))]
+
+    def _check_trained(self):
+        """Inference: the landmarks and label values must come from training."""
+        needed = [layer for layer in self._normalisers
+                  if isinstance(layer, HistogramNormalisationLayer)]
+        if not _param(self.segmentation_param, 'output_prob', False):
+            needed.append(self.label_normaliser)   # to write the original label values
+        for layer in needed:
+            if layer is not None and not layer.is_ready():
+                path = self.mapping_file
+                raise UserInputError(
+                    'NETWORK histogram_ref_file {} {}: run training first (it writes the '
+                    'histogram landmarks and label values there), or point '
+                    'histogram_ref_file at the file training wrote.'.format(
+                        path, 'does not exist' if not os.path.isfile(path) else
+                        'has no entry for {}'.format(getattr(layer, 'key', None) or
+                                                      ', '.join(layer.modalities))))
+
     def _reader(self, fields, phase):
         sections = [s for field in fields for s in self._sections(field)]
         rows = self.partitioner.get_file_list(phase, *sections)
         if not rows:
             raise UserInputError('No {} subject has files in all of the input sections {}.'
                                  .format(phase, ', '.join(sections)))
-        task = self.segmentation_param
-        reader = ImageReader(fields).initialise(self.data_param, task, rows)
-        labels = ('label',) if 'label' in fields else ()
-        normalise = bool(_param(task, 'label_normalisation', False))
-        reader.set_preprocessing(
-            padding=_param(self.net_param, 'volume_padding_size', (0, 0, 0)),
-            padding_mode=_param(self.net_param, 'volume_padding_mode', 'edge'),
-            whitening=_param(self.net_param, 'whitening', False),
-            foreground_only=_param(self.net_param, 'normalise_foreground_only', False),
-            label_fields=labels, num_classes=self.num_classes,
-            label_normalisation=normalise and phase == TRAIN,
-            mapping_file=self.mapping_file)
-        if labels and normalise:
-            if phase == TRAIN:
-                self.label_mapping = reader.label_mapping
-            else:   # validation uses the training mapping
-                reader.label_mapping = self.label_mapping
-        if normalise and not labels:
-            self.label_mapping = self._load_mapping()
+        reader = ImageReader(fields).initialise(self.data_param, self.segmentation_param, rows)
+        reader.label_fields = ('label',) if 'label' in fields else ()
+        reader.num_classes = self.num_classes
+        if not self.is_training:
+            self._check_trained()
+        layers = self._padding_layers(fields) + self._normalisers
         if self.is_training and phase == TRAIN:   # never validation or inference
-            reader.add_preprocessing_layers(self._augmentation_layers())
+            layers = layers + self._augmentation_layers()
+        reader.add_preprocessing_layers(layers)
+        reader.check_num_classes()
+        if self.label_normaliser is not None and self.label_normaliser.is_ready():
+            self.label_mapping = LabelMapping(self.label_normaliser.mapping)
         LOGGER.info('%s: %d subject(s), fields %s', phase, reader.num_subjects,
                     ', '.join(fields))
         reader.preload()   # bad voxel data is reported now, not in a sampler thread
@@ -219,15 +273,6 @@ class SegmentationApplication(BaseApplication):
         if layers:
             LOGGER.info('Training augmentation: %s', ', '.join(l.name for l in layers))
         return layers
-
-    def _load_mapping(self):
-        path = self.mapping_file
-        if not path or not os.path.isfile(path):
-            raise UserInputError(
-                'label_normalisation = True but the label mapping file {} (NETWORK '
-                'histogram_ref_file) does not exist: train first, or set '
-                'label_normalisation = False.'.format(path))
-        return LabelMapping.from_file(path)
 
     def _window_size(self):
         size = ()

@@ -33,6 +33,30 @@ SUPPORTED_NETWORK = {
     'tinynet': 'niftydrive.network.toy_gan.TinyNet',
 }
 
+SUPPORTED_EVENT_HANDLERS = {
+    'model_restorer': 'niftydrive.engine.handler_model.ModelRestorer',
+    'model_saver': 'niftydrive.engine.handler_model.ModelSaver',
+    'sampler_threading': 'niftydrive.engine.handler_sampler.SamplerThreading',
+    'apply_gradients': 'niftydrive.engine.handler_gradient.ApplyGradients',
+    'output_interpreter':
+        'niftydrive.engine.handler_network_output.OutputInterpreter',
+    'console_logger': 'niftydrive.engine.handler_console.ConsoleLogger',
+    'tensorboard_logger': 'niftydrive.engine.handler_tensorboard.TensorBoardLogger',
+}
+
+# The handlers of a run when ``[SYSTEM] event_handler`` is empty, in the
+# order they receive each signal: outputs are interpreted before they are
+# logged, logged before the checkpoint is written.
+DEFAULT_EVENT_HANDLERS = (
+    'model_restorer', 'sampler_threading', 'apply_gradients',
+    'output_interpreter', 'console_logger', 'tensorboard_logger',
+    'model_saver')
+
+SUPPORTED_ITERATION_GENERATORS = {
+    'iteration_generator':
+        'niftydrive.engine.application_iteration.IterationMessageGenerator',
+}
+
 SUPPORTED_OPTIMIZERS = {
     'adam': 'niftydrive.engine.application_optimiser.Adam',
     'gradientdescent': 'niftydrive.engine.application_optimiser.GradientDescent',
@@ -47,13 +71,28 @@ SUPPORTED_LOSS_SEGMENTATION = {
     'CrossEntropy': 'niftydrive.layer.loss_segmentation.cross_entropy',
     'DicePlusXEnt': 'niftydrive.layer.loss_segmentation.dice_plus_xent_loss',
     'GDSC': 'niftydrive.layer.loss_segmentation.generalised_dice_loss',
+    'Dice_NS': 'niftydrive.layer.loss_segmentation.dice_nosquare',
+    'SensSpec':
+        'niftydrive.layer.loss_segmentation.sensitivity_specificity_loss',
+    'Dice_Dense': 'niftydrive.layer.loss_segmentation.dice_dense',
+    'Dice_Dense_NS': 'niftydrive.layer.loss_segmentation.dice_dense_nosquare',
+    'CrossEntropy_Dense':
+        'niftydrive.layer.loss_segmentation.cross_entropy_dense',
+    'Tversky': 'niftydrive.layer.loss_segmentation.tversky',
+    'WGDL': 'niftydrive.layer.loss_segmentation.'
+            'generalised_wasserstein_dice_loss',
 }
 
 SUPPORTED_LOSS_REGRESSION = {
     'L1Loss': 'niftydrive.layer.loss_regression.l1_loss',
     'L2Loss': 'niftydrive.layer.loss_regression.l2_loss',
     'RMSE': 'niftydrive.layer.loss_regression.rmse_loss',
-    'MAE': 'niftydrive.layer.loss_regression.mae',
+    'MAE': 'niftydrive.layer.loss_regression.mae_loss',
+    'Huber': 'niftydrive.layer.loss_regression.huber_loss',
+}
+
+SUPPORTED_LOSS_CLASSIFICATION = {
+    'CrossEntropy': 'niftydrive.layer.loss_classification.cross_entropy',
 }
 
 
@@ -153,6 +192,28 @@ class LossRegressionFactory(ModuleFactory):
 
     SUPPORTED = SUPPORTED_LOSS_REGRESSION
     type_str = 'regression loss'
+
+
+class EventHandlerFactory(ModuleFactory):
+    """Event handlers (``[SYSTEM] event_handler``): classes constructed with
+    the driver's settings as keyword arguments."""
+
+    SUPPORTED = SUPPORTED_EVENT_HANDLERS
+    type_str = 'event handler'
+
+
+class IteratorFactory(ModuleFactory):
+    """Iteration generators (``[SYSTEM] iteration_generator``)."""
+
+    SUPPORTED = SUPPORTED_ITERATION_GENERATORS
+    type_str = 'iteration generator'
+
+
+class LossClassificationFactory(ModuleFactory):
+    """Classification loss functions."""
+
+    SUPPORTED = SUPPORTED_LOSS_CLASSIFICATION
+    type_str = 'classification loss'
 
 
 class InitializerFactory(object):

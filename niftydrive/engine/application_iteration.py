@@ -1,9 +1,11 @@
 """``IterationMessage``: what one iteration runs, feeds, returns and signals."""
+import itertools
 import time
 
 import numpy as np
 from blinker import signal
 
+import niftydrive.engine.signal  # noqa: F401  (creates the ordered signals)
 from niftydrive.engine.application_variables import CONSOLE
 
 TRAIN = 'Training'
@@ -132,3 +134,41 @@ class IterationMessage(object):
 
     def __repr__(self):
         return 'IterationMessage({} iter {})'.format(self._phase, self._current_iter)
+
+
+class IterationMessageGenerator(object):
+    """The driver's default iteration generator (``[SYSTEM]
+    iteration_generator = iteration_generator``).
+
+    Constructed with the driver's settings as keyword arguments; calling it
+    yields training iterations ``initial_iter + 1 ... final_iter``, each
+    multiple of ``validation_every_n`` followed by ``validation_max_iter``
+    validation iterations of the same number; for inference, an endless
+    sequence of inference iterations (the application ends it).
+    """
+
+    def __init__(self, initial_iter=0, final_iter=0, validation_every_n=0,
+                 validation_max_iter=1, is_training=True, **_unused):
+        self.initial_iter = initial_iter
+        self.final_iter = final_iter
+        self.validation_every_n = validation_every_n
+        self.validation_max_iter = validation_max_iter
+        self.is_training = is_training
+
+    def __call__(self):
+        if not self.is_training:
+            for iter_i in itertools.count():
+                yield _message(iter_i, INFER)
+            return
+        for iter_i in range(self.initial_iter + 1, self.final_iter + 1):
+            yield _message(iter_i, TRAIN)
+            if self.validation_every_n > 0 and \
+                    iter_i % self.validation_every_n == 0:
+                for _ in range(self.validation_max_iter):
+                    yield _message(iter_i, VALID)
+
+
+def _message(iter_i, phase):
+    message = IterationMessage()
+    message.current_iter, message.phase = iter_i, phase
+    return message

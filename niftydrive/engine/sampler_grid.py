@@ -65,7 +65,7 @@ class GridSampler(InputBatchQueueRunner):
     def layer_op(self):
         """Windows of subject 0, 1, ... then the end-of-data window."""
         for idx in range(self.reader.num_subjects):
-            _, data = self.reader(idx)
+            data = self.reader.get_subject(idx)
             shape = data[self.window.fields[0]].shape[:N_SPATIAL]
             starts = [start for start, _ in
                       grid_locations(shape, self.window.spatial_size, self.border)]

@@ -61,7 +61,7 @@ class UniformSampler(InputBatchQueueRunner):
         rng = np.random.RandomState()
         while True:
             idx = rng.randint(self.reader.num_subjects)
-            _, data = self.reader(idx)
+            data = self.reader.get_subject(idx)
             shape = data[self.window.fields[0]].shape[:N_SPATIAL]
             starts = random_starts(shape, self.window.spatial_size, self.windows_per_image, rng)
             yield self.window.cut(idx, data, starts)

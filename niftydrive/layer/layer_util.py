@@ -87,3 +87,15 @@ def transform_fields(inputs, interp_orders, transform):
 def spatial_axes(shape):
     """The axes of a 3-D spatial shape longer than one voxel (a 2-D image has two)."""
     return tuple(axis for axis, size in enumerate(shape[:3]) if size > 1)
+
+
+def check_divisible_channels(input_tensor, n_splits):
+    """``n_channels // n_splits`` for an input whose (known) number of
+    channels is a multiple of ``n_splits``; otherwise a ``ValueError``."""
+    n_channels = tf.compat.dimension_value(input_tensor.shape[-1])
+    n_splits = int(n_splits)
+    if n_channels is None or n_splits < 1 or n_channels % n_splits:
+        raise ValueError(
+            'the number of input channels ({}) must be a multiple of '
+            'n_splits ({})'.format(n_channels, n_splits))
+    return n_channels // n_splits

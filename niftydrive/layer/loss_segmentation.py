@@ -6,6 +6,7 @@ loss functions themselves work on ONE sample, flattened:
 cross-entropy based ones), ``ground_truth`` is ``[n_voxels]`` integer labels
 and ``weight_map`` (optional) is ``[n_voxels]`` voxel weights.
 """
+import numpy as np
 import tensorflow.compat.v1 as tf
 
 from niftydrive.layer.base_layer import Layer
@@ -95,7 +96,15 @@ def generalised_dice_loss(prediction, ground_truth, weight_map=None,
     """Generalised Dice loss (Sudre et al. 2017): classes are weighted by
     ``1 / ref_volume ** 2`` ('Square'), ``1 / ref_volume`` ('Simple') or 1
     ('Uniform'); a class absent from the reference gets the largest weight
-    of the present classes."""
+    of the present classes.
+
+    NiftyNet 0.3's convention: ``1 - 2 sum_c w_c I_c / (sum_c w_c (S_c +
+    R_c) + 1e-6)``.  A class absent from both the prediction and the
+    reference therefore adds nothing to the denominator, so a perfect
+    prediction scores 0 even when a class is missing from the sample (later
+    NiftyNet versions clamp each ``S_c + R_c`` to at least 1, which gives
+    e.g. 0.333 for two classes with one missing).
+    """
     weight_fns = {
         'Square': lambda vol: tf.reciprocal(tf.square(vol)),
         'Simple': tf.reciprocal,
@@ -110,10 +119,134 @@ def generalised_dice_loss(prediction, ground_truth, weight_map=None,
                        tf.ones_like(weights) * tf.reduce_max(finite),
                        weights)
     numerator = 2.0 * tf.reduce_sum(weights * intersection)
-    denominator = tf.reduce_sum(weights * tf.maximum(seg_vol + ref_vol, 1.0))
-    score = numerator / denominator
-    score = tf.where(tf.is_nan(score), tf.ones_like(score), score)
-    return 1.0 - score
+    denominator = tf.reduce_sum(weights * (seg_vol + ref_vol)) + 1e-6
+    return 1.0 - numerator / denominator
+
+
+def sensitivity_specificity_loss(prediction, ground_truth, weight_map=None,
+                                 r=0.05):
+    """Sensitivity-specificity loss (Brosch et al. 2015), summed over
+    classes: ``sum_c r * E_c(fg) + (1 - r) * E_c(bg)`` where ``E_c(fg)`` is
+    the mean squared error ``(g - p)^2`` over the voxels of class ``c`` and
+    ``E_c(bg)`` the one over the other voxels.  As in NiftyNet a weight map
+    is not used (a warning is logged)."""
+    if weight_map is not None:
+        tf.logging.warning('SensSpec loss: the weight map is not used.')
+    prediction = tf.cast(prediction, tf.float32)
+    one_hot = labels_to_one_hot(ground_truth, tf.shape(prediction)[-1])
+    others = 1.0 - one_hot
+    squared_error = tf.square(one_hot - prediction)
+    fg_error = tf.reduce_sum(squared_error * one_hot, 0) / (
+        tf.reduce_sum(one_hot, 0) + EPSILON)
+    bg_error = tf.reduce_sum(squared_error * others, 0) / (
+        tf.reduce_sum(others, 0) + EPSILON)
+    return tf.reduce_sum(r * fg_error + (1.0 - r) * bg_error)
+
+
+def _dense_reference(prediction, ground_truth, weight_map, loss_name):
+    if weight_map is not None:
+        raise UserInputError(
+            '{} loss does not support a weight map'.format(loss_name))
+    prediction = tf.cast(prediction, tf.float32)
+    ground_truth = tf.reshape(tf.cast(ground_truth, tf.float32),
+                              tf.shape(prediction))
+    return prediction, ground_truth
+
+
+def dice_dense(prediction, ground_truth, weight_map=None):
+    """Dice loss against a dense (one channel per class, e.g. one-hot or
+    probabilistic) reference: ``1 - mean_c 2 sum(p g) / (sum(p^2) +
+    sum(g^2) + eps)``; no weight map."""
+    prediction, ground_truth = _dense_reference(
+        prediction, ground_truth, weight_map, 'Dice_Dense')
+    numerator = 2.0 * tf.reduce_sum(prediction * ground_truth, 0)
+    denominator = tf.reduce_sum(tf.square(prediction), 0) + \
+        tf.reduce_sum(tf.square(ground_truth), 0)
+    return 1.0 - tf.reduce_mean(numerator / (denominator + EPSILON))
+
+
+def dice_dense_nosquare(prediction, ground_truth, weight_map=None):
+    """As ``dice_dense`` with linear terms in the denominator."""
+    prediction, ground_truth = _dense_reference(
+        prediction, ground_truth, weight_map, 'Dice_Dense_NS')
+    numerator = 2.0 * tf.reduce_sum(prediction * ground_truth, 0)
+    denominator = tf.reduce_sum(prediction, 0) + \
+        tf.reduce_sum(ground_truth, 0)
+    return 1.0 - tf.reduce_mean(numerator / (denominator + EPSILON))
+
+
+def cross_entropy_dense(prediction, ground_truth, weight_map=None):
+    """Mean softmax cross entropy of the logits ``prediction`` against a
+    dense reference (one probability per class); no weight map."""
+    prediction, ground_truth = _dense_reference(
+        prediction, ground_truth, weight_map, 'CrossEntropy_Dense')
+    return tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(
+        labels=tf.stop_gradient(ground_truth), logits=prediction))
+
+
+def tversky(prediction, ground_truth, weight_map=None, alpha=0.5, beta=0.5):
+    """Tversky loss (Salehi et al. 2017) over all classes and voxels:
+    ``1 - TP / (TP + alpha FP + beta FN + eps)`` with ``TP = sum(p g)``,
+    ``FP = sum(p (1 - g))``, ``FN = sum((1 - p) g)`` (weighted by the
+    weight map when given); alpha = beta = 0.5 is the Dice loss."""
+    prediction = tf.cast(prediction, tf.float32)
+    one_hot = labels_to_one_hot(ground_truth, tf.shape(prediction)[-1])
+    weights = 1.0 if weight_map is None else _class_weights(weight_map)
+    true_pos = tf.reduce_sum(weights * prediction * one_hot)
+    false_pos = tf.reduce_sum(weights * prediction * (1.0 - one_hot))
+    false_neg = tf.reduce_sum(weights * (1.0 - prediction) * one_hot)
+    return 1.0 - true_pos / (
+        true_pos + alpha * false_pos + beta * false_neg + EPSILON)
+
+
+# label-space distances of the BraTS tree (background, necrotic core,
+# oedema, non-enhancing and enhancing tumour) used by Fidon et al. 2017
+M_tree = np.array([[0.0, 1.0, 1.0, 1.0, 1.0],
+                   [1.0, 0.0, 0.6, 0.2, 0.5],
+                   [1.0, 0.6, 0.0, 0.6, 0.7],
+                   [1.0, 0.2, 0.6, 0.0, 0.5],
+                   [1.0, 0.5, 0.7, 0.5, 0.0]], dtype=np.float64)
+
+
+def wasserstein_disagreement_map(prediction, ground_truth, weight_map=None,
+                                 M=None):
+    """Per-voxel Wasserstein distance between the predicted probabilities
+    and the dense reference ``ground_truth`` for the label-space distance
+    matrix ``M``: ``sum_ij M_ij p_i g_j``."""
+    if M is None:
+        raise ValueError('wasserstein_disagreement_map needs a distance '
+                         'matrix M')
+    if weight_map is not None:
+        tf.logging.warning('WGDL loss: the weight map is not used.')
+    n_classes = tf.compat.dimension_value(prediction.shape[-1])
+    distances = tf.constant(np.asarray(M)[:n_classes, :n_classes],
+                            dtype=tf.float64)
+    pred = tf.cast(prediction, tf.float64)
+    ref = tf.cast(ground_truth, tf.float64)
+    return tf.reduce_sum(tf.matmul(pred, distances) * ref, axis=-1)
+
+
+def generalised_wasserstein_dice_loss(prediction, ground_truth,
+                                      weight_map=None):
+    """Generalised Wasserstein Dice loss (Fidon et al. 2017) with the
+    BraTS label tree ``M_tree`` (at most 5 classes):
+    ``1 - 2 TP / (2 TP + sum(delta))`` where ``delta`` is the Wasserstein
+    disagreement map and ``TP = sum_voxels M[0, g] (1 - delta)``."""
+    n_classes = tf.compat.dimension_value(prediction.shape[-1])
+    if n_classes is None or n_classes > M_tree.shape[0]:
+        raise UserInputError(
+            'WGDL loss uses the 5-class BraTS label tree: it needs at most '
+            '5 classes, got {}'.format(n_classes))
+    one_hot = labels_to_one_hot(ground_truth, n_classes)
+    delta = wasserstein_disagreement_map(
+        tf.cast(prediction, tf.float32), one_hot, weight_map, M=M_tree)
+    all_error = tf.reduce_sum(delta)
+    class_weight = tf.constant(M_tree[0, :n_classes], dtype=tf.float64)
+    true_pos = tf.reduce_sum(
+        tf.reduce_sum(tf.cast(one_hot, tf.float64) * class_weight, axis=1) *
+        (1.0 - delta))
+    loss = 1.0 - (2.0 * true_pos) / (2.0 * true_pos + all_error)
+    return tf.cast(loss, tf.float32)
 
 
 SUPPORTED_LOSS = {
@@ -122,10 +255,19 @@ SUPPORTED_LOSS = {
     'CrossEntropy': cross_entropy,
     'DicePlusXEnt': dice_plus_xent_loss,
     'GDSC': generalised_dice_loss,
+    'SensSpec': sensitivity_specificity_loss,
+    'Dice_Dense': dice_dense,
+    'Dice_Dense_NS': dice_dense_nosquare,
+    'CrossEntropy_Dense': cross_entropy_dense,
+    'Tversky': tversky,
+    'WGDL': generalised_wasserstein_dice_loss,
 }
 
 # these take logits and apply the softmax themselves
-_LOSSES_ON_LOGITS = (cross_entropy, dice_plus_xent_loss)
+_LOSSES_ON_LOGITS = (cross_entropy, dice_plus_xent_loss,
+                     cross_entropy_dense)
+# these compare with a dense reference (one channel per class)
+_DENSE_LOSSES = (dice_dense, dice_dense_nosquare, cross_entropy_dense)
 
 
 class LossFunction(Layer):
@@ -134,8 +276,9 @@ class LossFunction(Layer):
     ``loss(prediction, ground_truth, weight_map=None)``: ``prediction`` is
     logits ``[batch, spatial..., n_class]`` (or a list of them, whose losses
     are averaged); ``ground_truth`` is integer labels ``[batch, spatial...,
-    1]`` or ``[batch, spatial...]``; ``weight_map`` has the shape of
-    ``ground_truth``.  The loss is computed per sample and averaged over the
+    1]`` or ``[batch, spatial...]`` (for the '_Dense' losses: one channel
+    per class, ``[batch, spatial..., n_class]``); ``weight_map`` has the
+    shape of the labels.  The loss is computed per sample and averaged over the
     batch.  With ``softmax=True`` the logits go through a softmax first,
     except for the losses that take logits ('CrossEntropy',
     'DicePlusXEnt').  ``loss_func_params`` are extra keyword arguments of the
@@ -149,12 +292,8 @@ class LossFunction(Layer):
             raise UserInputError(
                 'number of classes must be positive, got {}'.format(n_class))
         self._num_classes = int(n_class)
-        try:
-            self._data_loss_func = look_up_operations(loss_type,
-                                                      SUPPORTED_LOSS)
-        except UserInputError as error:
-            raise UserInputError(
-                'segmentation loss_type: {}'.format(error)) from None
+        self._data_loss_func = look_up_operations(
+            loss_type, SUPPORTED_LOSS, 'segmentation loss_type')
         self._loss_func_params = dict(loss_func_params or {})
         self._softmax = bool(softmax) and \
             self._data_loss_func not in _LOSSES_ON_LOGITS
@@ -184,7 +323,12 @@ class LossFunction(Layer):
         batch = tf.shape(prediction)[0]
         prediction = tf.reshape(tf.cast(prediction, tf.float32),
                                 tf.stack([batch, -1, self._num_classes]))
-        ground_truth = tf.reshape(ground_truth, tf.stack([batch, -1]))
+        if self._data_loss_func in _DENSE_LOSSES:
+            # one reference channel per class
+            ground_truth = tf.reshape(
+                ground_truth, tf.stack([batch, -1, self._num_classes]))
+        else:
+            ground_truth = tf.reshape(ground_truth, tf.stack([batch, -1]))
         elems = [prediction, ground_truth]
         if weight_map is not None:
             elems.append(tf.reshape(tf.cast(weight_map, tf.float32),

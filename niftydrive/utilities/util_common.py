@@ -128,11 +128,12 @@ def closest_match(name, candidates, max_distance=None):
     return close[0] if close else None
 
 
-def look_up_operations(type_str, supported):
+def look_up_operations(type_str, supported, what=None):
     """Return ``supported[type_str]``; a clear ``ValueError`` when unknown.
 
     Strings are matched exactly; the error lists a near match when there is
-    one, else every supported name.
+    one, else every supported name, and starts with ``what`` (e.g.
+    ``'regression loss_type'``) when given.
     """
     if isinstance(type_str, str) and type_str in supported:
         return supported[type_str]
@@ -141,8 +142,8 @@ def look_up_operations(type_str, supported):
         hint = 'did you mean "{}"?'.format(suggestion)
     else:
         hint = 'supported names are: {}.'.format(', '.join(sorted(supported)))
-    raise UserInputError(
-        'Could not import "{}": unknown name, {}'.format(type_str, hint))
+    message = 'Could not import "{}": unknown name, {}'.format(type_str, hint)
+    raise UserInputError('{}: {}'.format(what, message) if what else message)
 
 
 def set_cuda_device(cuda_devices):

@@ -1,0 +1,102 @@
+"""Checkpoint handlers: ``ModelRestorer`` and ``ModelSaver``."""
+import logging
+import os
+
+import tensorflow.compat.v1 as tf
+
+from niftydrive.engine.application_variables import global_vars_init_or_restore
+from niftydrive.engine.checkpoint_io import FILE_PREFIX, require_checkpoint
+from niftydrive.engine.handler_base import EventHandler
+from niftydrive.engine.signal import GRAPH_CREATED, ITER_FINISHED, \
+    SESS_FINISHED, SESS_STARTED
+
+LOGGER = logging.getLogger(__name__)
+
+
+class ModelRestorer(EventHandler):
+    """Gives every variable its first value when the session starts.
+
+    Training from iteration 0: random initialisation.  Otherwise (the driver
+    has resolved ``-1`` to the latest iteration) the variables are restored
+    from ``model.ckpt-<initial_iter>`` in ``model_dir``.
+    """
+
+    def __init__(self, model_dir=None, initial_iter=0, is_training=True,
+                 **kwargs):
+        super(ModelRestorer, self).__init__(**kwargs)
+        self.model_dir = model_dir
+        self.initial_iter = initial_iter
+        self.is_training = is_training
+        self.init_op = None
+        self.saver = None
+        self.listen(GRAPH_CREATED, self.make_ops)
+        self.listen(SESS_STARTED, self.restore_or_initialise)
+
+    def make_ops(self, _sender, **_unused):
+        """Add the initialisation op and a restoring saver to the graph."""
+        with tf.name_scope('Initialization'):
+            self.init_op = global_vars_init_or_restore()
+        self.saver = tf.train.Saver(save_relative_paths=True)
+
+    def restore_or_initialise(self, sender, **msg):
+        """Random initialisation from iteration 0, else restore."""
+        if self.is_training and self.initial_iter == 0:
+            self.rand_init_model(sender, **msg)
+        else:
+            self.restore_model(sender, **msg)
+
+    def rand_init_model(self, _sender, **_unused):
+        """Randomly initialise every global variable."""
+        tf.get_default_session().run(self.init_op)
+        LOGGER.info('parameters from random initialisations ...')
+
+    def restore_model(self, _sender, **_unused):
+        """Restore ``model.ckpt-<initial_iter>``; a missing one raises
+        ``NotFoundError`` naming it and the iterations available."""
+        checkpoint = require_checkpoint(self.model_dir, self.initial_iter)
+        LOGGER.info('accessing %s ...', checkpoint)
+        self.saver.restore(tf.get_default_session(), checkpoint)
+
+
+class ModelSaver(EventHandler):
+    """Saves ``model.ckpt-<iter>`` every ``save_every_n`` training
+    iterations and once more when the session finishes."""
+
+    def __init__(self, model_dir=None, save_every_n=0, max_checkpoints=2,
+                 is_training=True, initial_iter=0, **kwargs):
+        super(ModelSaver, self).__init__(**kwargs)
+        self.model_dir = model_dir
+        # the iteration the variables came from: nothing new to save there
+        self.last_saved_iter = initial_iter
+        self.save_every_n = save_every_n
+        self.max_checkpoints = max_checkpoints
+        self.saver = None
+        if not is_training:
+            return
+        self.listen(GRAPH_CREATED, self.make_saver)
+        if save_every_n > 0:
+            self.listen(ITER_FINISHED, self.save_model_interval)
+        self.listen(SESS_FINISHED, self.save_model)
+
+    def make_saver(self, _sender, **_unused):
+        """Add the saver to the graph (before it is finalised)."""
+        self.saver = tf.train.Saver(max_to_keep=self.max_checkpoints,
+                                    save_relative_paths=True)
+
+    def save_model_interval(self, _sender, iter_msg=None, **_unused):
+        """Save after training iterations that are multiples of
+        ``save_every_n``."""
+        if iter_msg.is_training and iter_msg.current_iter % self.save_every_n == 0:
+            self.save_model(_sender, iter_msg=iter_msg)
+
+    def save_model(self, _sender, iter_msg=None, **_unused):
+        """Save ``model.ckpt-<iter>`` once per iteration number (iter > 0),
+        never the iteration the run started from."""
+        iter_i = iter_msg.current_iter if iter_msg is not None else 0
+        if iter_i <= 0 or iter_i == self.last_saved_iter or self.saver is None:
+            return
+        saved = self.saver.save(sess=tf.get_default_session(),
+                                save_path=os.path.join(self.model_dir, FILE_PREFIX),
+                                global_step=iter_i)
+        self.last_saved_iter = iter_i
+        LOGGER.info('iter %d saved: %s', iter_i, saved)
