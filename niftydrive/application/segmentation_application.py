@@ -268,21 +268,14 @@ class SegmentationApplication(BaseApplication):
                 rotation.init_non_uniform_angle(*per_axis)
             layers.append(rotation)
         if _param(self.action_param, 'do_elastic_deformation', False):
-            proportion = float(_param(self.action_param, 'proportion_to_deform', 0.5))
-            if not 0.0 <= proportion <= 1.0:
-                raise UserInputError('TRAINING proportion_to_deform = {} must be between 0 and '
-                                     '1.'.format(proportion))
             layers.append(RandomElasticDeformationLayer(
                 num_controlpoints=_param(self.action_param, 'num_ctrl_points', 4),
                 std_deformation_sigma=_param(self.action_param, 'deformation_sigma', 15.0),
-                proportion_to_augment=proportion))
+                proportion_to_augment=_param(self.action_param, 'proportion_to_deform', 0.5)))
         bias_range = self._range('bias_field_range')
         if bias_range:
-            order = int(_param(self.action_param, 'bf_order', 3))
-            if order < 0:
-                raise UserInputError('TRAINING bf_order = {} must be >= 0.'.format(order))
             bias_field = RandomBiasFieldLayer()
-            bias_field.init_order(order)
+            bias_field.init_order(_param(self.action_param, 'bf_order', 3))
             bias_field.init_uniform_coeff(bias_range)
             layers.append(bias_field)
         if layers:
