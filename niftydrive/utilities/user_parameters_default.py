@@ -27,6 +27,21 @@ FRACTION = Range(0, 1)
 MAX_VOXELS_PER_AXIS = 65535
 
 
+# Names users bring from other tools, mapped to ours: suggested before any
+# spelling-based guess ("did you mean `lr`?" for `learning_rate`).
+KEY_ALIASES = {
+    'learning_rate': 'lr', 'learningrate': 'lr', 'optimizer': 'optimiser',
+    'iterations': 'max_iter', 'num_iterations': 'max_iter',
+    'n_iterations': 'max_iter', 'max_iterations': 'max_iter',
+    'num_steps': 'max_iter', 'steps': 'max_iter',
+    'batchsize': 'batch_size', 'weight_decay': 'decay',
+    'checkpoint_dir': 'model_dir', 'output_dir': 'model_dir',
+    'num_workers': 'num_threads', 'gpus': 'num_gpus', 'n_gpus': 'num_gpus',
+    'loss': 'loss_type', 'network': 'name', 'net_name': 'name',
+    'resume': 'starting_iter', 'checkpoint_every_n': 'save_every_n',
+}
+
+
 class Param(object):
     """One configuration key: its parser, default value and help text.
 
