@@ -160,7 +160,9 @@ from shared_data import NIFTYNET_CONFIGS as SHARED_CONFIGS  # noqa: E402
 
 
 @pytest.mark.parametrize('name', ['default_segmentation.ini', 'highres3dnet_config.ini', 'unet_config.ini',
-                                  'default_multimodal_segmentation.ini'])
+                                  'default_multimodal_segmentation.ini', 'vnet_config.ini',
+                                  'deepmedic_config.ini', 'densevnet_config.ini',
+                                  'holisticnet_config.ini', 'scalenet_config.ini'])
 def test_niftynet_segmentation_configs_say_their_data_is_missing(tmp_path, capsys, name):
     path = os.path.join(SHARED_CONFIGS, name)
     if not os.path.isfile(path):
