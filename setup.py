@@ -21,7 +21,11 @@ setup(
     extras_require={
         'cpu': ['tensorflow-cpu>=2.16,<2.22'],
         'gpu': ['tensorflow>=2.16,<2.22'],
-        'test': ['pytest>=7,<10', 'pytest-timeout>=2.1,<3'],
+        # optional image loaders (NIfTI needs none of them: nibabel is required)
+        'io': ['pillow>=10,<14', 'SimpleITK>=2.3,<3'],
+        'opencv': ['opencv-python-headless>=4.8,<6'],
+        'skimage': ['scikit-image>=0.21,<1'],
+        'test': ['pytest>=7,<10', 'pytest-timeout>=2.1,<3', 'pillow>=10,<14'],
     },
     entry_points={
         'console_scripts': [

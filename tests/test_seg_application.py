@@ -85,7 +85,7 @@ def test_train_infer_evaluate(tmp_path, dataset, capsys):
     assert run('train', '-c', config)[0] == 0
     model = tmp_path / 'model'
     assert (model / 'models' / 'model.ckpt-4.index').exists()
-    assert (model / 'histogram_ref_file.txt').read_text().split() == ['0', '1', '2']
+    assert (model / 'histogram_ref_file.txt').read_text().split() == ['label_Label', '0.0', '1.0', '2.0']
     split = dict(line.split(',') for line in (model / 'dataset_split.csv').read_text().split())
     inferred_ids = sorted(k for k, v in split.items() if v == 'Inference')
     assert len(inferred_ids) == 2

@@ -66,7 +66,7 @@ def test_4d_2d_and_multimodal_fields(tmp_path):
     params = {'t': ParserNamespace(), 'm': ParserNamespace()}
     reader = ImageReader(['image']).initialise(params, ParserNamespace(image=('t', 'm')), rows)
     assert reader.num_channels('image') == 4
-    image = reader(0)[1]['image']
+    image = reader.get_subject(0)['image']
     assert image.shape == (4, 5, 6, 4)
     assert np.array_equal(image[..., :3], series) and np.array_equal(image[..., 3], series[..., 0])
     flat = SpatialImage(write_nifti(str(tmp_path / 'flat.nii'), slice_2d, RAS), axcodes='RAS')
@@ -84,7 +84,7 @@ def test_label_normalisation_maps_values_to_indices_and_back(tmp_path):
     mapping_file = str(tmp_path / 'model' / 'mapping.txt')
     reader.set_preprocessing(label_fields=('label',), num_classes=4, label_normalisation=True,
                              mapping_file=mapping_file)
-    mapped = reader(0)[1]['label'][..., 0]
+    mapped = reader.get_subject(0)['label'][..., 0]
     assert mapped.ravel().tolist() == [0, 2, 2, 3, 1, 0]
     assert LabelMapping.from_file(mapping_file).backward(mapped).ravel().tolist() == \
         labels.ravel().tolist()
@@ -96,7 +96,7 @@ def test_whitening_gives_zero_mean_unit_variance(tmp_path):
     reader = ImageReader(['image']).initialise({'img': ParserNamespace()},
                                                ParserNamespace(image='img'), rows)
     reader.set_preprocessing(whitening=True, foreground_only=False)
-    whitened = reader(0)[1]['image']
+    whitened = reader.get_subject(0)['image']
     assert abs(whitened.mean()) < 1e-4 and abs(whitened.std() - 1) < 1e-3
 
 

@@ -18,10 +18,17 @@ with ``num_classes``, ``output_prob`` and ``label_normalisation``.
 - evaluation (``net_run evaluation``): the same Dice CSV from the outputs
   listed in ``inferred.csv``, into ``EVALUATION.save_csv_dir``.
 
-With ``label_normalisation`` the label values found in the training labels
-are mapped to 0..K-1; the mapping is kept in ``NETWORK.histogram_ref_file``
-(by default ``<model_dir>/histogram_ref_file.txt``, as in NiftyNet) and
-used to write outputs with the original label values.
+Preprocessing, in NiftyNet's order, for training, validation and inference
+alike: volume padding (``volume_padding_size``/``volume_padding_mode``),
+histogram normalisation (``normalisation``: landmarks trained on the
+training subjects and saved to ``NETWORK.histogram_ref_file``, read back at
+inference), whitening (``whitening``), both over the foreground mask
+(``foreground_type``, ``multimod_foreground_type``) when
+``normalise_foreground_only``, and label normalisation
+(``label_normalisation``: label values found in the training labels mapped
+to 0..K-1, the values kept in the same ``histogram_ref_file``, by default
+``<model_dir>/histogram_ref_file.txt`` as in NiftyNet, and used to write
+outputs with the original label values).
 """
 import logging
 import os
@@ -41,8 +48,14 @@ from niftydrive.evaluation.segmentation_evaluations import (
 from niftydrive.io.filename_matching import as_tuple_of_str
 from niftydrive.io.image_reader import ImageReader, LabelMapping
 from niftydrive.io.image_sets_partitioner import ALL, INFER, TRAIN, VALID
+from niftydrive.layer.binary_masking import BinaryMaskingLayer
+from niftydrive.layer.discrete_label_normalisation import DiscreteLabelNormalisationLayer
+from niftydrive.layer.histogram_normalisation import HistogramNormalisationLayer
+from niftydrive.layer.mean_variance_normalisation import MeanVarNormalisationLayer
+from niftydrive.layer.pad import PadLayer
 from niftydrive.layer.loss_segmentation import LossFunction
 from niftydrive.utilities.errors import UserInputError
+from niftydrive.utilities.util_common import ParserNamespace
 
 LOGGER = logging.getLogger(__name__)
 
@@ -65,6 +78,8 @@ class SegmentationApplication(BaseApplication):
         self.segmentation_param = None
         self.partitioner = None
         self.label_mapping = None
+        self.label_normaliser = None
+        self._normalisers = []
         self.evaluation_mean_dice = None
 
     # ---------------------------------------------------------------- data
@@ -98,14 +113,7 @@ class SegmentationApplication(BaseApplication):
         if self.is_training and sampling not in SUPPORTED_SAMPLING:
             raise UserInputError('NETWORK window_sampling = {} is not supported yet by '
                                  'niftydrive; use uniform.'.format(sampling))
-        if _param(self.net_param, 'normalisation', False):
-            raise UserInputError('NETWORK normalisation = True (histogram normalisation) is '
-                                 'not supported yet by niftydrive; set it to False (whitening '
-                                 'is supported).')
-        if self.is_training and _param(self.action_param, 'starting_iter', 0) == 0 and \
-                self.mapping_file and os.path.isfile(self.mapping_file) and \
-                _param(task_param, 'label_normalisation', False):
-            os.remove(self.mapping_file)   # training afresh: map the labels afresh
+        self._normalisers = self._normalisation_layers()
         if self.is_training:
             fields = ['image', 'label'] + (['weight'] if self._sections('weight') else [])
             if not self._sections('label'):
@@ -119,69 +127,119 @@ class SegmentationApplication(BaseApplication):
                 INFER if data_partitioner.has_inference else ALL)
             self.readers = [self._reader(['image'], phase)]
 
+    def _normalisation_layers(self):
+        """Histogram normalisation, whitening, label normalisation (NiftyNet's order).
+
+        Built once, so every reader shares them: they are trained on the
+        training reader (or read from ``histogram_ref_file``) and then used
+        as they are for validation and inference.
+        """
+        net = self.net_param
+        masking = BinaryMaskingLayer(
+            type_str=_param(net, 'foreground_type', 'otsu_plus'),
+            multimod_fusion=_param(net, 'multimod_foreground_type', 'and'),
+            threshold=0.0) if _param(net, 'normalise_foreground_only', False) else None
+        layers = []
+        if _param(net, 'normalisation', False):
+            if not self.mapping_file:
+                raise UserInputError('NETWORK normalisation = True needs histogram_ref_file.')
+            layers.append(HistogramNormalisationLayer(
+                image_name='image', modalities=self._sections('image'),
+                model_filename=self.mapping_file, binary_masking_func=masking,
+                norm_type=_param(net, 'norm_type', 'percentile'),
+                cutoff=_param(net, 'cutoff', (0.01, 0.99)), name='hist_norm_layer'))
+        if _param(net, 'whitening', False):
+            layers.append(MeanVarNormalisationLayer(image_name='image',
+                                                    binary_masking_func=masking))
+        if _param(self.segmentation_param, 'label_normalisation', False):
+            self.label_normaliser = DiscreteLabelNormalisationLayer(
+                image_name='label', modalities=self._sections('label'),
+                model_filename=self.mapping_file)
+            if self.is_training:
+                layers.append(self.label_normaliser)
+        return layers
+
+    def _padding_layers(self, fields):
+        size = _param(self.net_param, 'volume_padding_size', (0, 0, 0))
+        if not any(size or ()):
+            return []
+        return [PadLayer(image_name=fields, border=size,
+                         mode=_param(self.net_param, 'volume_padding_mode', 'minimum'))]
+
+    def _check_trained(self):
+        """Inference: the landmarks and label values must come from training."""
+        needed = [layer for layer in self._normalisers
+                  if isinstance(layer, HistogramNormalisationLayer)]
+        if not _param(self.segmentation_param, 'output_prob', False):
+            needed.append(self.label_normaliser)   # to write the original label values
+        for layer in needed:
+            if layer is not None and not layer.is_ready():
+                path = self.mapping_file
+                raise UserInputError(
+                    'NETWORK histogram_ref_file {} {}: run training first (it writes the '
+                    'histogram landmarks and label values there), or point '
+                    'histogram_ref_file at the file training wrote.'.format(
+                        path, 'does not exist' if not os.path.isfile(path) else
+                        'has no entry for {}'.format(getattr(layer, 'key', None) or
+                                                      ', '.join(layer.modalities))))
+
     def _reader(self, fields, phase):
         sections = [s for field in fields for s in self._sections(field)]
         rows = self.partitioner.get_file_list(phase, *sections)
         if not rows:
             raise UserInputError('No {} subject has files in all of the input sections {}.'
                                  .format(phase, ', '.join(sections)))
-        task = self.segmentation_param
-        reader = ImageReader(fields).initialise(self.data_param, task, rows)
-        labels = ('label',) if 'label' in fields else ()
-        normalise = bool(_param(task, 'label_normalisation', False))
-        reader.set_preprocessing(
-            padding=_param(self.net_param, 'volume_padding_size', (0, 0, 0)),
-            padding_mode=_param(self.net_param, 'volume_padding_mode', 'edge'),
-            whitening=_param(self.net_param, 'whitening', False),
-            foreground_only=_param(self.net_param, 'normalise_foreground_only', False),
-            label_fields=labels, num_classes=self.num_classes,
-            label_normalisation=normalise and phase == TRAIN,
-            mapping_file=self.mapping_file)
-        if labels and normalise:
-            if phase == TRAIN:
-                self.label_mapping = reader.label_mapping
-            else:   # validation uses the training mapping
-                reader.label_mapping = self.label_mapping
-        if normalise and not labels:
-            self.label_mapping = self._load_mapping()
+        reader = ImageReader(fields).initialise(self.data_param, self.segmentation_param, rows)
+        reader.label_fields = ('label',) if 'label' in fields else ()
+        reader.num_classes = self.num_classes
+        if not self.is_training:
+            self._check_trained()
+        reader.add_preprocessing_layers(self._padding_layers(fields) + self._normalisers)
+        reader.check_num_classes()
+        if self.label_normaliser is not None and self.label_normaliser.is_ready():
+            self.label_mapping = LabelMapping(self.label_normaliser.mapping)
         LOGGER.info('%s: %d subject(s), fields %s', phase, reader.num_subjects,
                     ', '.join(fields))
         reader.preload()   # bad voxel data is reported now, not in a sampler thread
         return reader
 
-    def _load_mapping(self):
-        path = self.mapping_file
-        if not path or not os.path.isfile(path):
-            raise UserInputError(
-                'label_normalisation = True but the label mapping file {} (NETWORK '
-                'histogram_ref_file) does not exist: train first, or set '
-                'label_normalisation = False.'.format(path))
-        return LabelMapping.from_file(path)
+    def _window_param(self):
+        """The input sections' parameters, every section with a window size.
 
-    def _window_size(self):
-        size = ()
+        NiftyNet required ``spatial_window_size`` in every input section; here
+        a section without one (e.g. the label's) takes the image's.
+        """
+        image_size = ()
         for section in self._sections('image'):
-            size = tuple(_param(self.data_param[section], 'spatial_window_size', ()) or ())
-            if size:
+            image_size = tuple(_param(self.data_param[section], 'spatial_window_size', ()))
+            if image_size:
                 break
-        if not size:
+        if not image_size:
             raise UserInputError('spatial_window_size is not set in the image input section '
                                  '[{}].'.format(self._sections('image')[0]))
-        return size
+        data_param = {}
+        for section, param in self.data_param.items():
+            if not tuple(_param(param, 'spatial_window_size', ()) or ()):
+                param = ParserNamespace(**dict(vars(param), spatial_window_size=image_size))
+            data_param[section] = param
+        return data_param
 
     # ------------------------------------------------------------- sampler
     def initialise_sampler(self):
         """Uniform samplers (training, validation) or a grid sampler (inference)."""
         batch_size = int(_param(self.net_param, 'batch_size', 1))
         queue_length = int(_param(self.net_param, 'queue_length', 5))
+        data_param = self._window_param()
         if self.is_training:
             per_volume = int(_param(self.action_param, 'sample_per_volume', 1))
-            self.sampler = [[UniformSampler(reader, self._window_size(), batch_size,
-                                            per_volume, queue_length)
+            self.sampler = [[UniformSampler(reader=reader, data_param=data_param,
+                                            batch_size=batch_size,
+                                            windows_per_image=per_volume,
+                                            queue_length=queue_length)
                              for reader in self.readers]]
         else:
             self.sampler = [[GridSampler(
-                self.readers[0], self._window_size(), batch_size,
+                reader=self.readers[0], data_param=data_param, batch_size=batch_size,
                 spatial_window_size=_param(self.action_param, 'spatial_window_size', ()),
                 window_border=_param(self.action_param, 'border', (0, 0, 0)),
                 queue_length=queue_length)]]
@@ -192,9 +250,10 @@ class SegmentationApplication(BaseApplication):
         self.output_decoder = GridSamplesAggregator(
             image_reader=self.readers[0],
             output_path=_param(self.action_param, 'save_seg_dir', '.') or '.',
+            name='image',
             window_border=_param(self.action_param, 'border', (0, 0, 0)),
             interp_order=_param(self.action_param, 'output_interp_order', 0),
-            postfix=_param(self.action_param, 'output_postfix', '_niftynet_out'),
+            prefix=_param(self.action_param, 'output_postfix', '_niftynet_out'),
             fill_constant=_param(self.action_param, 'fill_constant', 0.0),
             label_mapping=None if output_prob else self.label_mapping,
             is_label=not output_prob)

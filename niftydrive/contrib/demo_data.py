@@ -1,4 +1,4 @@
-"""Write a small synthetic segmentation data set (NIfTI), for demos and tests.
+"""Write a small synthetic segmentation data set (NIfTI or PNG), for demos and tests.
 
 ``python -m niftydrive.contrib.demo_data --output DIR [--subjects N]`` (or the
 console script ``net_segment_demo_data``) writes, per subject,
@@ -7,6 +7,9 @@ console script ``net_segment_demo_data``) writes, per subject,
 1 bright, 2 brighter). Voxels are 1.2 mm and subjects are stored in
 different on-disk orientations (RAS, LPS, PIR, a slightly oblique one ...),
 with different data types and byte orders, as real scanners' files are.
+
+``--format png`` writes 2-D pictures instead (``subjXX_T1.png``, 8-bit grey,
+and ``subjXX_Label.png`` holding the class indices); it needs pillow.
 """
 import argparse
 import os
@@ -119,6 +122,34 @@ def make_dataset(output, subjects=10, shape=(48, 48, 48), seed=0, noise=0.3):
     return paths
 
 
+def write_png(path, data):
+    """Save a 2-D array as an 8-bit (values clipped to 0..255) PNG with pillow."""
+    from niftydrive.utilities.util_import import require_module
+    try:
+        pil = require_module('PIL.Image', mandatory=True)
+    except ImportError:
+        raise ImportError('writing PNG files needs pillow: pip install pillow')
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    pil.fromarray(np.clip(np.round(data), 0, 255).astype(np.uint8)).save(path)
+    return path
+
+
+def make_png_dataset(output, subjects=10, shape=(48, 48), seed=0, noise=0.3):
+    """Write ``subjects`` 2-D subjects (PNG image and label) into ``output``;
+    returns the list of (image, label) paths."""
+    rng = np.random.RandomState(seed)
+    paths = []
+    for index in range(subjects):
+        image, label = synthetic_subject(tuple(shape) + (1,), rng, noise, n_blobs=(1, 1))
+        image, label = image[..., 0], label[..., 0]
+        image = (image - image.min()) / max(float(np.ptp(image)), 1e-6) * 255.0
+        subject = 'subj{:02d}'.format(index + 1)
+        paths.append((write_png(os.path.join(output, subject + '_T1.png'), image),
+                      write_png(os.path.join(output, subject + '_Label.png'), label)))
+    return paths
+
+
 def main(argv=None):
     """Command line entry point (``net_segment_demo_data``)."""
     parser = argparse.ArgumentParser(
@@ -129,9 +160,19 @@ def main(argv=None):
     parser.add_argument('--subjects', '-n', type=int, default=10, help='number of subjects')
     parser.add_argument('--size', type=int, default=48, help='volume edge length in voxels')
     parser.add_argument('--seed', type=int, default=0, help='random seed')
+    parser.add_argument('--format', choices=('nifti', 'png'), default='nifti',
+                        help='3-D NIfTI volumes (default) or 2-D PNG pictures')
     args = parser.parse_args(argv)
     if args.subjects < 1 or args.size < 16:
         parser.error('--subjects must be >= 1 and --size >= 16')
+    if args.format == 'png':
+        try:
+            paths = make_png_dataset(args.output, args.subjects, (args.size,) * 2, args.seed)
+        except ImportError as error:
+            parser.error(str(error))
+        print('Wrote {} subjects ({}^2 PNG pixels) to {}'.format(
+            len(paths), args.size, os.path.abspath(args.output)))
+        return 0
     paths = make_dataset(args.output, args.subjects, (args.size,) * 3, args.seed)
     print('Wrote {} subjects ({}^3 voxels of {} mm) to {}'.format(
         len(paths), args.size, VOXEL_MM, os.path.abspath(args.output)))

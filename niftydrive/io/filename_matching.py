@@ -17,8 +17,10 @@ from niftydrive.utilities.errors import UserInputError
 
 LOGGER = logging.getLogger(__name__)
 
-#: file name endings the reader understands (NIfTI-1/2, compressed or not)
-IMAGE_EXTENSIONS = ('.nii.gz', '.nii')
+#: file name endings searched for images: NIfTI-1/2 (compressed or not) and the
+#: formats of the other image loaders (pictures, MetaImage, NRRD, numpy arrays)
+IMAGE_EXTENSIONS = ('.nii.gz', '.nii', '.mha', '.mhd', '.nrrd', '.png', '.jpg', '.jpeg',
+                    '.tif', '.tiff', '.bmp', '.npy', '.npz')
 
 
 def as_tuple_of_str(value):
@@ -115,8 +117,8 @@ class KeywordsMatching(object):
                     found.append((self.subject_id(filename), full))
         if not found:
             raise UserInputError(
-                'Input section [{}]: no image file (.nii/.nii.gz) matches {}.'.format(
-                    section_name, self.describe()))
+                'Input section [{}]: no image file ({}) matches {}.'.format(
+                    section_name, '/'.join(IMAGE_EXTENSIONS), self.describe()))
         return _check_unique(found, section_name)
 
 

@@ -1,4 +1,12 @@
-"""Load NIfTI files with nibabel and move them between disk and network space.
+"""Load image files (NIfTI, PNG, JPEG, ...) and move them between disk and network space.
+
+Loaders: every function registered with :func:`register_image_loader` reads
+one file into a nibabel image (2-D pictures become a ``nibabel.Nifti1Image``
+with an identity affine, colour channels last). ``SUPPORTED_LOADERS`` names
+them all; ``AVAILABLE_LOADERS`` those whose library is installed here.
+:func:`load_image_from_file` uses the one named by an input section's
+``loader`` key, or tries the auto-discovered ones in order (nibabel,
+opencv, skimage, pillow, simpleitk, numpy).
 
 A :class:`SpatialImage` is one file of one subject. ``header()`` checks the
 file without reading the voxels; ``get_data()`` returns the voxels as a
@@ -11,14 +19,205 @@ channel axis; 2-D images get a z axis of size 1.
 """
 import logging
 import os
+from collections import OrderedDict
 
 import nibabel as nib
 import numpy as np
 from nibabel import orientations as ornt_mod
 
 from niftydrive.utilities.errors import UserInputError
+from niftydrive.utilities.util_import import require_module
 
 LOGGER = logging.getLogger(__name__)
+
+#: every loader niftydrive knows: name -> (required module, min version, pip package)
+SUPPORTED_LOADERS = OrderedDict()
+#: the loaders usable on this machine: name -> {'func': ..., 'auto_discover': bool}
+AVAILABLE_LOADERS = OrderedDict()
+
+
+def register_image_loader(name, requires, min_version=None, auto_discover=True,
+                          package=None):
+    """Decorator registering ``func(filename) -> nibabel image`` as loader ``name``.
+
+    The loader is always listed in ``SUPPORTED_LOADERS``; it is added to
+    ``AVAILABLE_LOADERS`` only when module ``requires`` (at least
+    ``min_version``) imports. With ``auto_discover`` it is tried when an input
+    section sets no ``loader``. A loader raises ``IOError`` for a file it
+    cannot read, so that the next one is tried.
+
+    :param package: the pip package providing ``requires`` (for messages)
+    """
+    def _register(func):
+        SUPPORTED_LOADERS[name] = (requires, min_version, package or requires.split('.')[0])
+        try:
+            require_module(requires, min_version=min_version, mandatory=True)
+        except (ImportError, AssertionError):
+            AVAILABLE_LOADERS.pop(name, None)
+        else:
+            AVAILABLE_LOADERS[name] = dict(func=func, auto_discover=auto_discover)
+        return func
+    return _register
+
+
+def _missing_library_message(name):
+    module, min_version, package = SUPPORTED_LOADERS[name]
+    return 'image loader "{}" needs the Python package {}{} (module {}), which is not ' \
+           'installed: `pip install {}`, or choose another loader ({}).'.format(
+               name, package, ' >= {}'.format(min_version) if min_version else '', module,
+               package, ', '.join(AVAILABLE_LOADERS) or 'none available')
+
+
+def load_image_from_file(filename, loader=None):
+    """Read ``filename`` with loader ``loader`` (a name), or with the first
+    auto-discovered available loader that can read it.
+
+    :return: a nibabel image (``affine``, ``header``, ``dataobj``)
+    :raises UserInputError: unknown loader name, its library missing, or no
+        loader could read the file
+    """
+    if loader:
+        loader = str(loader).strip().lower()
+        if loader not in SUPPORTED_LOADERS:
+            raise UserInputError('loader = {}: unknown image loader; supported: {}.'.format(
+                loader, ', '.join(SUPPORTED_LOADERS)))
+        if loader not in AVAILABLE_LOADERS:
+            raise UserInputError(_missing_library_message(loader))
+        try:
+            return AVAILABLE_LOADERS[loader]['func'](filename)
+        except (IOError, OSError, ValueError) as error:
+            raise UserInputError('loader = {} cannot read {}: {}'.format(
+                loader, filename, error)) from error
+    failures = []
+    for name, entry in AVAILABLE_LOADERS.items():
+        if not entry['auto_discover']:
+            continue
+        try:
+            return entry['func'](filename)
+        except (IOError, OSError, ValueError) as error:
+            failures.append('{}: {}'.format(name, str(error).splitlines()[0] if str(error)
+                                            else type(error).__name__))
+    missing = [name for name in SUPPORTED_LOADERS if name not in AVAILABLE_LOADERS]
+    raise UserInputError('no image loader could read {} ({}){}.'.format(
+        filename, '; '.join(failures) or 'no loader available',
+        '; loaders not installed: {}'.format(', '.join(
+            '{} (pip install {})'.format(n, SUPPORTED_LOADERS[n][2]) for n in missing))
+        if missing else ''))
+
+
+class ImageAsNibabel(nib.Nifti1Image):
+    """A 2-D picture as a NIfTI-1 image: ``[x, y]`` grey, or ``[x, y, 1, 1, c]``
+    for ``c <= 4`` colour channels (the channels become the 5th dimension)."""
+
+    def __init__(self, img, affine):
+        img = np.asarray(img)
+        if img.dtype == bool:
+            img = img.astype(np.uint8)
+        if img.ndim == 3 and img.shape[2] <= 4:
+            img = img[:, :, None, None, :]
+        super(ImageAsNibabel, self).__init__(img, affine)
+
+
+def image2nibabel(img, affine=None):
+    """Wrap a picture array as an :class:`ImageAsNibabel` (identity affine by default)."""
+    return ImageAsNibabel(img, np.eye(4) if affine is None else affine)
+
+
+@register_image_loader('nibabel', requires='nibabel')
+def imread_nibabel(filename):
+    """NIfTI-1/2 (and the other formats nibabel reads) with their affine."""
+    try:
+        image = nib.load(filename)
+    except nib.filebasedimages.ImageFileError as error:
+        raise IOError('nibabel cannot read {}: {}'.format(filename, error)) from error
+    if not hasattr(image, 'affine') or image.affine is None:
+        raise IOError('{} has no affine'.format(filename))
+    return image
+
+
+@register_image_loader('opencv', requires='cv2', package='opencv-python-headless')
+def imread_opencv(filename):
+    """OpenCV (colour as RGB), identity affine."""
+    cv2 = require_module('cv2', mandatory=True)
+    img = cv2.imread(filename, -1)
+    if img is None:
+        raise IOError('opencv cannot read {}'.format(filename))
+    if img.ndim == 3:
+        img = img[..., ::-1]
+    return image2nibabel(img)
+
+
+@register_image_loader('skimage', requires='skimage.io', min_version=(0, 13),
+                       package='scikit-image')
+def imread_skimage(filename):
+    """scikit-image, identity affine."""
+    skio = require_module('skimage.io', mandatory=True)
+    try:
+        return image2nibabel(skio.imread(filename))
+    except (ValueError, SyntaxError) as error:
+        raise IOError(str(error)) from error
+
+
+@register_image_loader('pillow', requires='PIL.Image', package='pillow')
+def imread_pillow(filename):
+    """Pillow (PNG, JPEG, TIFF, BMP ...), identity affine."""
+    pil = require_module('PIL.Image', mandatory=True)
+    try:
+        with pil.open(filename) as picture:
+            return image2nibabel(np.asarray(picture))
+    except (pil.UnidentifiedImageError, SyntaxError) as error:
+        raise IOError('pillow cannot read {}: {}'.format(filename, error)) from error
+
+
+@register_image_loader('simpleitk', requires='SimpleITK', package='SimpleITK')
+def imread_sitk(filename):
+    """SimpleITK (NIfTI, MetaImage, NRRD, DICOM ...), affine converted to RAS."""
+    sitk = require_module('SimpleITK', mandatory=True)
+    try:
+        simg = sitk.ReadImage(filename)
+    except RuntimeError as error:
+        raise IOError('SimpleITK cannot read {}: {}'.format(filename, error)) from error
+    img = sitk.GetArrayFromImage(simg)
+    if simg.GetDimension() > 2:
+        img = img.transpose()   # SimpleITK arrays are [z, y, x]
+    return image2nibabel(img, affine=make_affine_from_sitk(simg))
+
+
+@register_image_loader('numpy', requires='numpy')
+def imread_numpy(filename):
+    """A ``.npy`` array (or the first array of a ``.npz``) as it is (axes
+    ``x, y, z, t, m``), identity affine."""
+    if not str(filename).lower().endswith(('.npy', '.npz')):
+        raise IOError('not a .npy/.npz file')
+    data = np.load(filename, allow_pickle=False)
+    if isinstance(data, np.lib.npyio.NpzFile):
+        data = data[data.files[0]]
+    data = np.asarray(data)
+    if data.dtype == bool:
+        data = data.astype(np.uint8)
+    elif data.dtype == np.int64:
+        data = data.astype(np.float64)   # NIfTI images refuse int64 data
+    return nib.Nifti1Image(data, np.eye(4))
+
+
+@register_image_loader('dummy', requires='numpy', auto_discover=False)
+def imread_dummy(filename=None):
+    """Random ``100 x 100`` RGB noise whatever the file (for testing a pipeline)."""
+    del filename
+    return image2nibabel(np.random.randint(255, size=(100, 100, 3)).astype(np.uint8))
+
+
+def make_affine_from_sitk(sitk_img):
+    """The voxel-to-world affine of a SimpleITK image, in nibabel's RAS convention."""
+    if sitk_img.GetDimension() < 3:
+        return np.eye(4)
+    origin = np.array(sitk_img.TransformContinuousIndexToPhysicalPoint((0, 0, 0)))
+    columns = [np.array(sitk_img.TransformContinuousIndexToPhysicalPoint(axis)) - origin
+               for axis in ((1, 0, 0), (0, 1, 0), (0, 0, 1))]
+    affine = np.eye(4)
+    affine[:3, :3] = np.stack(columns, axis=1)
+    affine[:3, 3] = origin
+    return np.diag([-1.0, -1.0, 1.0, 1.0]).dot(affine)   # LPS -> RAS
 
 
 def _unset(value):
@@ -37,25 +236,28 @@ def _name(path, subject_id):
     return 'file {} (subject {})'.format(path, subject_id) if subject_id else 'file {}'.format(path)
 
 
-def load_nifti(path, subject_id=None):
-    """``nibabel`` image of a NIfTI file, with user-facing errors.
+def load_image(path, subject_id=None, loader=None):
+    """Checked :func:`load_image_from_file`: errors name the file and the subject.
 
-    :raises UserInputError: missing, empty, not NIfTI or unreadable header,
-        naming the file and the subject
+    :raises UserInputError: missing or empty file, no loader could read it
     """
     if not os.path.isfile(path):
         raise UserInputError('Image {} does not exist.'.format(_name(path, subject_id)))
     if os.path.getsize(path) == 0:
         raise UserInputError('Image {} is empty (0 bytes).'.format(_name(path, subject_id)))
     try:
-        image = nib.load(path)
-    except Exception as error:  # nibabel raises many types for bad files
+        return load_image_from_file(path, loader)
+    except UserInputError as error:
         raise UserInputError('Cannot read image {}: {}'.format(
             _name(path, subject_id), error)) from error
-    if not isinstance(image, (nib.Nifti1Image, nib.Nifti2Image)):
-        raise UserInputError('Image {} is not NIfTI-1/2 (got {}).'.format(
-            _name(path, subject_id), type(image).__name__))
-    return image
+    except Exception as error:  # a library's own exception types for bad files
+        raise UserInputError('Cannot read image {}: {}'.format(
+            _name(path, subject_id), error)) from error
+
+
+def load_nifti(path, subject_id=None):
+    """``load_image`` with any loader (kept for callers written for NIfTI only)."""
+    return load_image(path, subject_id)
 
 
 def read_voxels(image, path, subject_id=None):
@@ -106,10 +308,13 @@ class SpatialImage(object):
     :param axcodes: target orientation, e.g. ``('R', 'A', 'S')``; unset -> as on disk
     :param pixdim: target voxel size in mm; unset -> as on disk
     :param interp_order: spline order used for resampling (0 for labels)
+    :param loader: an image loader name (``None``: try the available ones)
     """
 
-    def __init__(self, path, subject_id=None, axcodes=None, pixdim=None, interp_order=3):
+    def __init__(self, path, subject_id=None, axcodes=None, pixdim=None, interp_order=3,
+                 loader=None):
         self.path = path
+        self.loader = loader or None
         self.subject_id = subject_id
         self.axcodes = None if _unset(axcodes) else tuple(str(a).upper() for a in axcodes)
         self.pixdim = None if _unset(pixdim) else tuple(float(p) for p in pixdim)
@@ -122,7 +327,7 @@ class SpatialImage(object):
     def header(self):
         """Load (once) and check the header; returns the nibabel image."""
         if self._image is None:
-            image = load_nifti(self.path, self.subject_id)
+            image = load_image(self.path, self.subject_id, self.loader)
             if len(image.shape) < 2 or len(image.shape) > 5 or 0 in image.shape:
                 raise UserInputError('Image {} has unsupported shape {}.'.format(
                     _name(self.path, self.subject_id), image.shape))

@@ -13,12 +13,19 @@ import tensorflow.compat.v1 as tf
 
 
 class Layer(object):
-    """A named operation on tensors; subclasses implement ``layer_op``."""
+    """A named operation on tensors; subclasses implement ``layer_op``.
+
+    A subclass that works on numpy arrays (the reader's preprocessing layers)
+    sets ``numpy_op = True``: it is called directly, with no TensorFlow
+    template or variable scope, so sampler threads can run it concurrently.
+    """
+
+    numpy_op = False
 
     def __init__(self, name='untitled_op'):
         self.name = name
-        self._op = tf.make_template(name, self.layer_op,
-                                    create_scope_now_=True)
+        self._op = self.layer_op if self.numpy_op else tf.make_template(
+            name, self.layer_op, create_scope_now_=True)
 
     def layer_op(self, *args, **kwargs):
         """The computation of the layer; subclasses must override it."""
@@ -35,7 +42,8 @@ class Layer(object):
 
     def to_string(self):
         """A one-line description: class name and variable scope."""
-        return '{} ({})'.format(type(self).__name__, self.layer_scope().name)
+        scope = self.name if self.numpy_op else self.layer_scope().name
+        return '{} ({})'.format(type(self).__name__, scope)
 
     def __str__(self):
         return self.to_string()
@@ -144,6 +152,17 @@ class RandomisedLayer(Layer):
         """Draw new random parameters; subclasses override."""
         raise NotImplementedError(
             "method 'randomise' of {} is not implemented".format(
+                type(self).__name__))
+
+
+class Invertible(object):
+    """A preprocessing layer whose effect ``inverse_op`` undoes (e.g. padding),
+    so network outputs can be mapped back onto the input image."""
+
+    def inverse_op(self, *args, **kwargs):
+        """Undo ``layer_op``; subclasses override."""
+        raise NotImplementedError(
+            "method 'inverse_op' of {} is not implemented".format(
                 type(self).__name__))
 
 

@@ -101,26 +101,40 @@ NETWORK = make_section(
     Param('queue_length', to_int, 5,
           'Capacity (in windows) of the input buffer queue'),
     Param('multimod_foreground_type', to_str, 'and',
-          'How foreground masks of several modalities combine: and, or, '
-          'multi' + NOT_USED_YET, choices=('and', 'or', 'multi')),
+          'How the foreground masks of several modalities combine (with '
+          'normalise_foreground_only): and (intersection), or (union), multi '
+          '(each modality its own mask)', choices=('and', 'or', 'multi')),
     Param('histogram_ref_file', to_str, '',
-          'Histogram standardisation reference file; empty: '
-          '<model_dir>/histogram_ref_file.txt' + NOT_USED_YET, path=True),
+          'File of the histogram normalisation landmarks and the label '
+          'normalisation values (NiftyNet\'s standardisation_models.txt '
+          'format): written by training when missing, read at inference; '
+          'empty: <model_dir>/histogram_ref_file.txt', path=True),
     Param('norm_type', to_str, 'percentile',
-          'Histogram normalisation type: percentile or quartile'
-          + NOT_USED_YET),
+          'Landmarks of histogram normalisation: percentile (11), quartile '
+          '(5) or median (3)', choices=('percentile', 'quartile', 'median')),
     Param('cutoff', float_array, (0.01, 0.99),
-          'Cutoff percentiles of histogram normalisation' + NOT_USED_YET),
+          'Lowest and highest landmark percentiles (fractions) of histogram '
+          'normalisation'),
     Param('foreground_type', to_str, 'otsu_plus',
-          'Foreground masking strategy' + NOT_USED_YET),
+          'Foreground mask used by normalisation when '
+          'normalise_foreground_only: otsu_plus/otsu_minus (above/below '
+          'Otsu\'s threshold), threshold_plus/threshold_minus (above/below '
+          '0), mean_plus (above the mean)',
+          choices=('otsu_plus', 'otsu_minus', 'threshold_plus',
+                   'threshold_minus', 'mean_plus', 'thresh_plus',
+                   'thresh_minus')),
     Param('normalisation', str2boolean, False,
-          'Apply histogram normalisation' + NOT_USED_YET),
+          'Histogram normalisation of the images: landmarks trained on the '
+          'training subjects (saved to histogram_ref_file), applied before '
+          'whitening at training and inference'),
     Param('rgb_normalisation', str2boolean, False,
           'Apply RGB histogram equalisation' + NOT_USED_YET),
     Param('whitening', str2boolean, False,
-          'Whiten each image (zero mean, unit variance)'),
+          'Whiten each image (zero mean, unit variance per modality; over '
+          'the foreground when normalise_foreground_only)'),
     Param('normalise_foreground_only', str2boolean, False,
-          'Normalise using foreground voxels only' + NOT_USED_YET),
+          'Compute the normalisation (histogram landmarks, whitening mean '
+          'and variance) over the foreground_type mask only'),
     Param('weight_initializer', to_str, 'he_normal',
           'Initialiser of weight parameters'),
     Param('bias_initializer', to_str, 'zeros',
@@ -174,6 +188,13 @@ TRAINING = make_section(
           'Save a checkpoint every n iterations (<= 0: only at the end)'),
     Param('tensorboard_every_n', to_int, 20,
           'Write TensorBoard summaries every n iterations (<= 0: never)'),
+    Param('overwrite_checkpoints', str2boolean, False,
+          'Training from scratch (starting_iter = 0) in a model_dir that '
+          'holds checkpoints deletes them (False: refuse, with a message)'),
+    Param('nan_guard', str2boolean, True,
+          'Stop training with an error when the loss or another console '
+          'value is NaN or infinite, and never save non-finite weights '
+          '(False: train on)'),
     Param('max_iter', to_int, 10000, 'Last training iteration'),
     Param('max_checkpoints', to_int, 100,
           'Number of recent checkpoints kept (at least 2)'),
@@ -263,7 +284,8 @@ INPUT_DATA = make_section(
           'Size of the windows sampled from this source (padded with 1s to '
           '3D)'),
     Param('loader', to_str, '',
-          'Image loader to use; empty: try every loader'),
+          'Image loader: nibabel, opencv, skimage, pillow, simpleitk, numpy '
+          'or dummy; empty: try the installed ones in that order'),
     Param('csv_data_file', to_str, '',
           'CSV of per-subject values (labels, features)' + NOT_USED_YET,
           path=True),
