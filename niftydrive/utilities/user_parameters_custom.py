@@ -54,13 +54,13 @@ SEGMENTATION = make_section(
     Param('min_sampling_ratio', to_float, 0.0,
           'Minimum fraction of a window covered by each label '
           '(balanced/weighted sampling)',
-          check=FRACTION),
+          check=FRACTION, supported=False),
     Param('min_numb_labels', to_int, 1,
           'Minimum number of labels a sampled window contains',
-          check=AT_LEAST_1),
+          check=AT_LEAST_1, supported=False),
     Param('rand_samples', to_int, 0,
           'Number of windows sampled at random positions',
-          check=AT_LEAST_0),
+          check=AT_LEAST_0, supported=False),
     Param('evaluation_units', to_str, 'foreground',
           'What each evaluation row measures, comma-separated: foreground '
           '(each non-zero label), label (each label, background included), '

@@ -16,7 +16,8 @@ from niftydrive.utilities.user_parameters_helper import (
 SYSTEM_SECTIONS = ('SYSTEM', 'NETWORK', 'TRAINING', 'INFERENCE', 'EVALUATION')
 SUPPORTED_ACTIONS = ('train', 'inference', 'evaluation')
 
-NOT_USED_YET = ' [NiftyNet parameter, read but not used by niftydrive yet]'
+NOT_SUPPORTED_YET = ' [NiftyNet key not supported by niftydrive yet: a value ' \
+    'other than the default is refused]'
 
 # Ranges shared by several keys.
 AT_LEAST_0 = Range(0)
@@ -50,15 +51,19 @@ class Param(object):
     given on the command line, against the current directory).  ``choices``
     limits the accepted values; ``check``, a ``Range``, bounds a numeric
     value (every item of a tuple).  Numeric keys without a ``check`` still
-    refuse ``inf``/``nan`` and integers beyond 32 bits.
+    refuse ``inf``/``nan`` and integers beyond 32 bits.  ``supported=False``
+    declares a NiftyNet key niftydrive does not implement yet: NiftyNet's
+    configs that leave it at its default read unchanged, any other value is
+    refused (never parsed and ignored).
     """
 
     def __init__(self, name, parse, default, help_text, path=False,
-                 choices=None, check=None):
+                 choices=None, check=None, supported=True):
         self.name = name
         self.parse = parse
         self.default = default
-        self.help = help_text
+        self.supported = supported
+        self.help = help_text + ('' if supported else NOT_SUPPORTED_YET)
         self.path = path
         self.choices = choices
         self.declared_check = check
@@ -119,7 +124,7 @@ NETWORK = make_section(
           check=AT_LEAST_1),
     Param('smaller_final_batch_mode', to_str, 'pad',
           'How a final incomplete batch is handled: pad, drop or dynamic',
-          choices=('pad', 'drop', 'dynamic')),
+          choices=('pad', 'drop', 'dynamic'), supported=False),
     Param('decay', to_float, 0.0, '[Training only] Weight decay factor',
           check=AT_LEAST_0),
     Param('reg_type', to_str, 'L2', '[Training only] Regulariser type'),
@@ -164,7 +169,7 @@ NETWORK = make_section(
           'training subjects (saved to histogram_ref_file), applied before '
           'whitening at training and inference'),
     Param('rgb_normalisation', str2boolean, False,
-          'Apply RGB histogram equalisation' + NOT_USED_YET),
+          'Apply RGB histogram equalisation', supported=False),
     Param('whitening', str2boolean, False,
           'Whiten each image (zero mean, unit variance per modality; over '
           'the foreground when normalise_foreground_only)'),
@@ -177,7 +182,7 @@ NETWORK = make_section(
           'Initialiser of bias parameters'),
     Param('keep_prob', to_float, 1.0,
           'Dropout keep probability, for networks that support dropout',
-          check=Range(0, 1, low_open=True)),
+          check=Range(0, 1, low_open=True), supported=False),
 )
 
 TRAINING = make_section(
@@ -270,10 +275,11 @@ TRAINING = make_section(
           'Fraction of subjects held out for inference (new split only)',
           check=Range(0, 1, high_open=True)),
     Param('vars_to_restore', to_str, '',
-          'Regular expression: restore only matching variables' + NOT_USED_YET),
+          'Regular expression: restore only matching variables',
+          supported=False),
     Param('vars_to_freeze', to_str, '',
-          'Regular expression: variables kept fixed in training'
-          + NOT_USED_YET),
+          'Regular expression: variables kept fixed in training',
+          supported=False),
     Param('validation_metric', to_str, '',
           'Console value judging the model after each validation round '
           '(its mean over the round\'s validation_max_iter iterations), for '
@@ -392,10 +398,10 @@ INPUT_DATA = make_section(
           'Image loader: nibabel, opencv, skimage, pillow, simpleitk, numpy '
           'or dummy; empty: try the installed ones in that order'),
     Param('csv_data_file', to_str, '',
-          'CSV of per-subject values (labels, features)' + NOT_USED_YET,
-          path=True),
+          'CSV of per-subject values (labels, features)', path=True,
+          supported=False),
     Param('to_ohe', str2boolean, False,
-          'One-hot encode csv_data_file values' + NOT_USED_YET),
+          'One-hot encode csv_data_file values', supported=False),
 )
 
 # Keys NiftyNet configs put in a section that is not their home.  They are

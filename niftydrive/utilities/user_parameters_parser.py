@@ -351,6 +351,12 @@ def convert_value(param, raw, section_label, where):
             '{}: `{}` = {} in {} is out of range: {}'.format(
                 where, param.name, _format_value(value), section_label,
                 _range_phrase(param, value)))
+    if not param.supported and value != param.default:
+        raise UserInputError(
+            '{}: `{}` in {} is a NiftyNet key niftydrive does not support yet; '
+            'remove it or leave it at its default ({}).'.format(
+                where, param.name, section_label,
+                _format_value(param.default) if param.default != '' else 'empty'))
     return value
 
 
