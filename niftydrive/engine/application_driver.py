@@ -101,6 +101,7 @@ class ApplicationDriver(object):
         self.is_training = True
         self.num_threads = 0
         self.num_gpus = 0
+        self.sampler_processes = 0
         self.model_dir = None
         self.summary_dir = None
         self.session_prefix = None
@@ -166,6 +167,9 @@ class ApplicationDriver(object):
             if self.is_training else 1
         self.num_gpus = system_param.num_gpus \
             if self.is_training else min(system_param.num_gpus, 1)
+        # worker processes instead of threads for the samplers (0: threads)
+        self.sampler_processes = getattr(system_param, 'sampler_processes', 0) \
+            if self.is_training else 0
         set_cuda_device(getattr(system_param, 'cuda_devices', ''))
 
         # output folders

@@ -96,6 +96,12 @@ SYSTEM = make_section(
           'Number of training towers (GPUs; on a machine without GPUs the '
           'towers run on CPU devices)',
           check=Range(0, 64)),
+    Param('sampler_processes', to_int, 0,
+          'Training samplers run in this many worker processes (each seeded '
+          'differently; windows reach the queue through one thread) instead '
+          'of num_threads threads: for augmentation-heavy pipelines, whose '
+          'numpy work holds the GIL; 0: threads',
+          check=Range(0, 64)),
     Param('model_dir', to_str, '',
           'Folder for checkpoints (models/), TensorBoard logs (logs/), '
           'settings and log files; empty: <config folder>/model',
