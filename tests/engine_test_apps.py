@@ -126,7 +126,7 @@ def make_params(model_dir, action='train', app='engine_test_apps.LinearApplicati
         starting_iter=0, max_iter=4, save_every_n=2, tensorboard_every_n=1,
         max_checkpoints=10, validation_every_n=-1, validation_max_iter=1,
         exclude_fraction_for_validation=0.0, exclude_fraction_for_inference=0.0,
-        optimiser='gradientdescent', lr=0.1)
+        optimiser='gradientdescent', lr=0.1, overwrite_checkpoints=False)
     inference = ParserNamespace(inference_iter=-1,
                                 save_seg_dir=os.path.join(str(model_dir), 'out'))
     custom = ParserNamespace(name=app, limit=None, fail_at=None)
