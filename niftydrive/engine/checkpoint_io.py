@@ -242,3 +242,24 @@ def prepare_checkpoint_dir(checkpoint_dir, is_training, initial_iter,
                    '(iterations %s)', checkpoint_dir,
                    ', '.join(str(i) for i in existing) or 'none')
     remove_checkpoints(checkpoint_dir)
+
+
+#: ``inference_iter = best`` (or -2): the best model saved by validation
+BEST_ITER = -2
+BEST_DIR = 'best'
+
+
+def best_checkpoint(checkpoint_dir):
+    """``(folder, iteration)`` of the best model, kept in
+    ``<checkpoint_dir>/best`` by the ``best_model_saver`` handler;
+    ``MissingCheckpointError`` when training saved none."""
+    best_dir = os.path.join(checkpoint_dir, BEST_DIR)
+    state = tf.train.get_checkpoint_state(best_dir) \
+        if os.path.isdir(best_dir) else None
+    if state is None or not state.model_checkpoint_path:
+        raise MissingCheckpointError(
+            'no best model in {}: it is saved when training validates '
+            '(validation_every_n > 0); train with validation first, or set '
+            'inference_iter to -1 (the latest checkpoint) or a checkpoint '
+            'number'.format(best_dir))
+    return best_dir, int(state.model_checkpoint_path.rsplit('-', 1)[-1])
