@@ -67,7 +67,8 @@ def sampler_windows_per_second(threads, seconds=5.0):
 
     def section(keyword, order):
         return ParserNamespace(path_to_search=DATA, filename_contains=(keyword,),
-                               axcodes=('R', 'A', 'S'), interp_order=order)
+                               axcodes=('R', 'A', 'S'), interp_order=order,
+                               spatial_window_size=(32, 32, 32))
     data_param = {'T1': section('T1', 1), 'Label': section('Label', 0)}
     rows = ImageSetsPartitioner().initialise(data_param).get_file_list(ALL)
     reader = ImageReader(['image', 'label']).initialise(
@@ -76,7 +77,7 @@ def sampler_windows_per_second(threads, seconds=5.0):
                              label_normalisation=True)
     reader.preload()
     with tf.Graph().as_default():
-        sampler = UniformSampler(reader, (32, 32, 32), batch_size=4, windows_per_image=8,
+        sampler = UniformSampler(reader, data_param, batch_size=4, windows_per_image=8,
                                  queue_length=64)
         batch = sampler.pop_batch_op()
         with tf.Session() as sess:

@@ -7,22 +7,29 @@ import tensorflow.compat.v1 as tf
 from niftydrive.application.base_application import BaseApplication
 from niftydrive.engine.application_variables import CONSOLE, NETWORK_OUTPUT, \
     TF_SUMMARIES
+from niftydrive.engine.image_window import ImageWindow
 from niftydrive.engine.image_window_buffer import InputBatchQueueRunner
 from niftydrive.layer.base_layer import Layer, TrainableLayer
 from niftydrive.utilities.util_common import ParserNamespace
 
 
 class CountingSampler(Layer, InputBatchQueueRunner):
-    """Windows [k, k] for k = 1, 2, 3, ... (each exactly once, in order)."""
+    """Windows [k, k] for k = 1, 2, 3, ... (each exactly once, in order).
+
+    After ``limit`` windows come the stopping-signal windows (all -1) when
+    ``stopping_signal`` is true; either way the queue then closes.
+    """
 
     generator_shared = True
 
-    def __init__(self, batch_size, limit=None, fail_at=None):
+    def __init__(self, batch_size, limit=None, fail_at=None, stopping_signal=True):
         Layer.__init__(self, name='counting_sampler')
         InputBatchQueueRunner.__init__(self, capacity=8, shuffle=False)
         self.limit = limit
         self.fail_at = fail_at
-        self._create_queue_and_ops({'x': (2,)}, {'x': tf.float32}, batch_size)
+        self.push_stopping_signal = stopping_signal
+        self.window = ImageWindow(['x'], {'x': (2,)}, {'x': tf.float32})
+        self._create_queue_and_ops(self.window, enqueue_size=1, dequeue_size=batch_size)
 
     def layer_op(self):
         k = 0
@@ -30,7 +37,8 @@ class CountingSampler(Layer, InputBatchQueueRunner):
             k += 1
             if self.fail_at is not None and k == self.fail_at:
                 raise IOError('cannot read window {} (broken test file)'.format(k))
-            yield {'x': np.array([k, k], dtype=np.float32)}
+            yield {'x': np.array([k, k], dtype=np.float32),
+                   'x_location': np.array([k, 0, 0, 0, 1, 1, 1], dtype=np.int32)}
 
 
 class ScaleNet(TrainableLayer):
@@ -67,9 +75,11 @@ class LinearApplication(BaseApplication):
     def initialise_sampler(self):
         limit = getattr(self.custom, 'limit', None)
         fail_at = getattr(self.custom, 'fail_at', None)
-        samplers = [CountingSampler(self.net_param.batch_size, limit, fail_at)]
+        # a finite training sampler ends training by closing its queue
+        samplers = [CountingSampler(self.net_param.batch_size, limit, fail_at,
+                                    stopping_signal=False)]
         if self.is_training and self.action_param.validation_every_n > 0:
-            valid = CountingSampler(self.net_param.batch_size, limit)
+            valid = CountingSampler(self.net_param.batch_size, limit, stopping_signal=False)
             samplers.append(valid)
         self.sampler = [samplers]
 
@@ -116,7 +126,7 @@ def make_params(model_dir, action='train', app='engine_test_apps.LinearApplicati
         starting_iter=0, max_iter=4, save_every_n=2, tensorboard_every_n=1,
         max_checkpoints=10, validation_every_n=-1, validation_max_iter=1,
         exclude_fraction_for_validation=0.0, exclude_fraction_for_inference=0.0,
-        optimiser='gradientdescent', lr=0.1)
+        optimiser='gradientdescent', lr=0.1, overwrite_checkpoints=False)
     inference = ParserNamespace(inference_iter=-1,
                                 save_seg_dir=os.path.join(str(model_dir), 'out'))
     custom = ParserNamespace(name=app, limit=None, fail_at=None)

@@ -186,7 +186,7 @@ def test_tensorboard_event_files(tmp_path):
 def test_new_log_folder_only_when_training_from_scratch(tmp_path):
     run_driver(make_params(tmp_path, max_iter=2, save_every_n=2))
     run_driver(make_params(tmp_path, starting_iter=-1, max_iter=3))
-    run_driver(make_params(tmp_path, max_iter=1))
+    run_driver(make_params(tmp_path, max_iter=1, overwrite_checkpoints=True))
     assert sorted(os.listdir(tmp_path / 'logs')) == ['0', '1']
 
 

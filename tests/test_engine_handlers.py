@@ -122,6 +122,7 @@ def test_handlers_receive_each_signal_in_the_configured_order(tmp_path):
         'test_engine_handlers.RecordingHandler',
         'test_engine_handlers.SecondRecordingHandler']
     params['TRAINING'].starting_iter = 0
+    params['TRAINING'].overwrite_checkpoints = True
     _run(params)
     finishes = [event[0] for event in EVENTS if event[1] == 'finish']
     assert finishes == ['recorder', 'second']

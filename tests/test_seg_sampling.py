@@ -8,8 +8,7 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 from niftydrive.contrib.demo_data import write_nifti
-from niftydrive.engine.image_window import grid_locations
-from niftydrive.engine.sampler_grid import GridSampler
+from niftydrive.engine.sampler_grid import GridSampler, grid_spatial_coordinates
 from niftydrive.engine.sampler_uniform import UniformSampler
 from niftydrive.engine.windows_aggregator_grid import GridSamplesAggregator
 from niftydrive.io.image_reader import ImageReader
@@ -33,6 +32,11 @@ def make_reader(tmp_path, shape=(9, 7, 5), affine=PLS_AFFINE, axcodes=('R', 'A',
     return reader
 
 
+def window_param(size):
+    """The input section parameters giving windows of ``size``."""
+    return {'img': ParserNamespace(spatial_window_size=tuple(size))}
+
+
 def drain(sampler, max_batches=1000):
     """Run the sampler's threads and dequeue until the queue ends."""
     batch_op = sampler.pop_batch_op()
@@ -43,6 +47,8 @@ def drain(sampler, max_batches=1000):
         try:
             for _ in range(max_batches):
                 batches.append(sess.run(batch_op))
+                if np.any(batches[-1]['image_location'] < 0):
+                    break     # the stopping signal
         except tf.errors.OutOfRangeError:
             pass
         finally:
@@ -52,8 +58,8 @@ def drain(sampler, max_batches=1000):
 
 def test_uniform_windows_lie_inside_the_volume_and_hold_its_voxels(tmp_path, graph):
     reader = make_reader(tmp_path)
-    sampler = UniformSampler(reader, (4, 3, 2), batch_size=5, windows_per_image=3,
-                             queue_length=10)
+    sampler = UniformSampler(reader, window_param((4, 3, 2)), batch_size=5,
+                             windows_per_image=3, queue_length=10)
     batch_op = sampler.pop_batch_op()
     with tf.Session() as sess:
         coord = tf.train.Coordinator()
@@ -74,12 +80,13 @@ def test_uniform_windows_lie_inside_the_volume_and_hold_its_voxels(tmp_path, gra
 
 def test_uniform_window_larger_than_image_is_zero_padded(tmp_path, graph):
     reader = make_reader(tmp_path, shape=(3, 4, 5), n=1, axcodes=())
-    sampler = UniformSampler(reader, (5, 4, 5), batch_size=1, windows_per_image=1)
+    sampler = UniformSampler(reader, window_param((5, 4, 5)), batch_size=1,
+                             windows_per_image=1)
     batch = drain_n(sampler, 1)[0]
     window = batch['image'][0, ..., 0]
-    assert batch['image_location'][0].tolist() == [0, -1, 0, 0, 4, 4, 5]
-    assert np.all(window[0] == 0) and np.all(window[4] == 0)
-    assert np.array_equal(window[1:4], reader.get_subject(0)['image'][..., 0])
+    assert batch['image_location'][0].tolist() == [0, 0, 0, 0, 5, 4, 5]
+    assert np.all(window[3:] == 0)
+    assert np.array_equal(window[:3], reader.get_subject(0)['image'][..., 0])
 
 
 def drain_n(sampler, count):
@@ -95,23 +102,21 @@ def drain_n(sampler, count):
 @pytest.mark.parametrize('shape,window,border', [
     ((9, 7, 5), (4, 4, 3), (1, 1, 1)),
     ((10, 10, 1), (4, 6, 1), (0, 2, 0)),
-    ((3, 3, 3), (8, 8, 8), (2, 2, 2)),
+    ((20, 9, 8), (8, 9, 4), (2, 0, 1)),
 ])
-def test_grid_centres_cover_every_voxel_with_the_fewest_windows(shape, window, border):
+def test_grid_centres_cover_the_inside_of_the_image(shape, window, border):
+    """With the border cropped from each window, the centres tile [border, end - border)."""
     hits = np.zeros(shape, dtype=int)
-    locations = grid_locations(shape, window, border)
-    steps = [max(w - 2 * b, 1) if n > 1 else 1 for n, w, b in zip(shape, window, border)]
-    assert len(locations) == np.prod([-(-n // s) for n, s in zip(shape, steps)])
-    for start, end in locations:
-        lo = [max(s + b, 0) if n > 1 else 0 for s, b, n in zip(start, border, shape)]
-        hi = [min(e - b, n) if n > 1 else 1 for e, b, n in zip(end, border, shape)]
+    rows = grid_spatial_coordinates(3, {'image': shape + (1,)}, {'image': window},
+                                    border)['image']
+    assert np.all(rows[:, 0] == 3)
+    assert np.all(rows[:, 1:4] >= 0) and np.all(rows[:, 4:] <= shape)
+    for row in rows:
+        lo = [s + b if n > 1 else 0 for s, b, n in zip(row[1:4], border, shape)]
+        hi = [e - b if n > 1 else 1 for e, b, n in zip(row[4:], border, shape)]
         hits[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]] += 1
-    assert hits.min() >= 1
-
-
-def test_grid_border_too_large_for_the_window_is_named():
-    with pytest.raises(UserInputError, match='border'):
-        grid_locations((10, 10, 10), (4, 4, 4), (2, 2, 2))
+    inside = tuple(slice(b, n - b) if n > 1 else slice(None) for b, n in zip(border, shape))
+    assert hits[inside].min() >= 1
 
 
 @pytest.mark.parametrize('window,border,padding', [
@@ -123,9 +128,11 @@ def test_grid_border_too_large_for_the_window_is_named():
 def test_grid_sampler_and_aggregator_round_trip_exactly(tmp_path, graph, window, border,
                                                         padding):
     reader = make_reader(tmp_path, padding=padding, n=3)
-    sampler = GridSampler(reader, window, batch_size=4, window_border=border, queue_length=8)
-    aggregator = GridSamplesAggregator(reader, str(tmp_path / 'out'), window_border=border,
-                                       interp_order=0, postfix='_out', is_label=False)
+    sampler = GridSampler(reader, window_param(window), batch_size=4, window_border=border,
+                          queue_length=8)
+    aggregator = GridSamplesAggregator(reader, output_path=str(tmp_path / 'out'),
+                                       window_border=border, interp_order=0, prefix='_out',
+                                       is_label=False)
     going = True
     for batch in drain(sampler):
         assert going
@@ -142,15 +149,20 @@ def test_grid_sampler_and_aggregator_round_trip_exactly(tmp_path, graph, window,
 
 
 def test_aggregator_accepts_outputs_smaller_than_the_window(tmp_path, graph):
-    """A valid-convolution network's output is centred in its input window."""
-    reader = make_reader(tmp_path, n=1, axcodes=())
-    sampler = GridSampler(reader, (6, 6, 5), batch_size=2, window_border=(1, 1, 1))
-    aggregator = GridSamplesAggregator(reader, str(tmp_path / 'o'), window_border=(1, 1, 1),
-                                       is_label=False)
+    """A valid-convolution network's output is centred in its input window.
+
+    The image edges lie outside every output, so the volume is padded by
+    the voxels the network loses (as NiftyNet users did).
+    """
+    reader = make_reader(tmp_path, n=1, axcodes=(), padding=(1, 1, 1))
+    sampler = GridSampler(reader, window_param((6, 6, 5)), batch_size=2,
+                          window_border=(1, 1, 1))
+    aggregator = GridSamplesAggregator(reader, output_path=str(tmp_path / 'o'),
+                                       window_border=(1, 1, 1), is_label=False)
     for batch in drain(sampler):
         aggregator.decode_batch(batch['image'][:, 1:-1, 1:-1, 1:-1], batch['image_location'])
     out = nib.load(aggregator.saved[0][1]).get_fdata()
-    assert np.array_equal(out, reader.get_subject(0)['image'][..., 0])
+    assert np.array_equal(out, nib.load(str(tmp_path / 's0_img.nii.gz')).get_fdata())
 
 
 def test_a_file_failing_in_a_sampler_thread_reaches_the_user(tmp_path, graph):
@@ -163,7 +175,7 @@ def test_a_file_failing_in_a_sampler_thread_reaches_the_user(tmp_path, graph):
         handle.write(raw[:len(raw) - 40])
     reader.subjects[0]['image'][0]._image = None
     reader._cache.clear()
-    sampler = UniformSampler(reader, (2, 2, 2), batch_size=1)
+    sampler = UniformSampler(reader, window_param((2, 2, 2)), batch_size=1)
     batch_op = sampler.pop_batch_op()
     with tf.Session() as sess:
         coord = tf.train.Coordinator()
@@ -180,11 +192,13 @@ def test_a_file_failing_in_a_sampler_thread_reaches_the_user(tmp_path, graph):
 def test_aggregator_writes_original_label_values_and_probabilities(tmp_path, graph):
     from niftydrive.io.image_reader import LabelMapping
     reader = make_reader(tmp_path, n=1)
-    sampler = GridSampler(reader, (4, 4, 4), batch_size=3, window_border=(1, 1, 1))
-    labels = GridSamplesAggregator(reader, str(tmp_path / 'lab'), window_border=(1, 1, 1),
+    sampler = GridSampler(reader, window_param((4, 4, 4)), batch_size=3,
+                          window_border=(1, 1, 1))
+    labels = GridSamplesAggregator(reader, output_path=str(tmp_path / 'lab'),
+                                   window_border=(1, 1, 1),
                                    label_mapping=LabelMapping([0, 10, 255]), is_label=True)
-    probs = GridSamplesAggregator(reader, str(tmp_path / 'prob'), window_border=(1, 1, 1),
-                                  is_label=False)
+    probs = GridSamplesAggregator(reader, output_path=str(tmp_path / 'prob'),
+                                  window_border=(1, 1, 1), is_label=False)
     for batch in drain(sampler):
         index = np.mod(batch['image'], 3).astype(np.int32)        # "classes" 0..2
         labels.decode_batch(index, batch['image_location'])

@@ -55,6 +55,7 @@ from niftydrive.layer.mean_variance_normalisation import MeanVarNormalisationLay
 from niftydrive.layer.pad import PadLayer
 from niftydrive.layer.loss_segmentation import LossFunction
 from niftydrive.utilities.errors import UserInputError
+from niftydrive.utilities.util_common import ParserNamespace
 
 LOGGER = logging.getLogger(__name__)
 
@@ -202,30 +203,43 @@ class SegmentationApplication(BaseApplication):
         reader.preload()   # bad voxel data is reported now, not in a sampler thread
         return reader
 
-    def _window_size(self):
-        size = ()
+    def _window_param(self):
+        """The input sections' parameters, every section with a window size.
+
+        NiftyNet required ``spatial_window_size`` in every input section; here
+        a section without one (e.g. the label's) takes the image's.
+        """
+        image_size = ()
         for section in self._sections('image'):
-            size = tuple(_param(self.data_param[section], 'spatial_window_size', ()) or ())
-            if size:
+            image_size = tuple(_param(self.data_param[section], 'spatial_window_size', ()))
+            if image_size:
                 break
-        if not size:
+        if not image_size:
             raise UserInputError('spatial_window_size is not set in the image input section '
                                  '[{}].'.format(self._sections('image')[0]))
-        return size
+        data_param = {}
+        for section, param in self.data_param.items():
+            if not tuple(_param(param, 'spatial_window_size', ()) or ()):
+                param = ParserNamespace(**dict(vars(param), spatial_window_size=image_size))
+            data_param[section] = param
+        return data_param
 
     # ------------------------------------------------------------- sampler
     def initialise_sampler(self):
         """Uniform samplers (training, validation) or a grid sampler (inference)."""
         batch_size = int(_param(self.net_param, 'batch_size', 1))
         queue_length = int(_param(self.net_param, 'queue_length', 5))
+        data_param = self._window_param()
         if self.is_training:
             per_volume = int(_param(self.action_param, 'sample_per_volume', 1))
-            self.sampler = [[UniformSampler(reader, self._window_size(), batch_size,
-                                            per_volume, queue_length)
+            self.sampler = [[UniformSampler(reader=reader, data_param=data_param,
+                                            batch_size=batch_size,
+                                            windows_per_image=per_volume,
+                                            queue_length=queue_length)
                              for reader in self.readers]]
         else:
             self.sampler = [[GridSampler(
-                self.readers[0], self._window_size(), batch_size,
+                reader=self.readers[0], data_param=data_param, batch_size=batch_size,
                 spatial_window_size=_param(self.action_param, 'spatial_window_size', ()),
                 window_border=_param(self.action_param, 'border', (0, 0, 0)),
                 queue_length=queue_length)]]
@@ -236,9 +250,10 @@ class SegmentationApplication(BaseApplication):
         self.output_decoder = GridSamplesAggregator(
             image_reader=self.readers[0],
             output_path=_param(self.action_param, 'save_seg_dir', '.') or '.',
+            name='image',
             window_border=_param(self.action_param, 'border', (0, 0, 0)),
             interp_order=_param(self.action_param, 'output_interp_order', 0),
-            postfix=_param(self.action_param, 'output_postfix', '_niftynet_out'),
+            prefix=_param(self.action_param, 'output_postfix', '_niftynet_out'),
             fill_constant=_param(self.action_param, 'fill_constant', 0.0),
             label_mapping=None if output_prob else self.label_mapping,
             is_label=not output_prob)

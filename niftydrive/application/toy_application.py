@@ -62,8 +62,10 @@ class ToyApplication(BaseApplication):
                 samplers.append(self._vector_sampler(None, 'valid_vectors'))
             self.sampler = [samplers]
         else:
-            self.sampler = [[self._vector_sampler(
-                self._custom('inference_batches', 4), 'noise_vectors')]]
+            # enough runs of n_interpolations vectors for inference_batches batches
+            vectors = self._custom('inference_batches', 4) * self.net_param.batch_size
+            runs = -(-vectors // max(self._custom('n_interpolations', 10), 1))
+            self.sampler = [[self._vector_sampler(runs, 'noise_vectors')]]
 
     def initialise_network(self):
         """The GAN: generator ``G`` and discriminator ``D``."""
@@ -81,10 +83,13 @@ class ToyApplication(BaseApplication):
                                  gradients_collector=None):
         """One tower: losses and gradients (training) or generated vectors."""
         if not self.is_training:
-            noise = self.get_sampler()[0][0].pop_batch_op()['vectors']
-            generated = self.net.generator(noise[..., tf.newaxis], is_training=False)
+            batch = self.get_sampler()[0][0].pop_batch_op()
+            generated = self.net.generator(batch['vectors'][..., tf.newaxis],
+                                           is_training=False)
             outputs_collector.add_to_collection(
                 var=generated[..., 0], name='generated', collection=NETWORK_OUTPUT)
+            outputs_collector.add_to_collection(
+                var=batch['vectors_location'], name='location', collection=NETWORK_OUTPUT)
             return
         real = self._real_vectors()[..., tf.newaxis]
         noise = tf.random_normal(tf.shape(real), name='noise')
@@ -129,17 +134,24 @@ class ToyApplication(BaseApplication):
             summary_type='histogram')
 
     def interpret_output(self, batch_output):
-        """Training: nothing to do. Inference: write each batch as a CSV."""
+        """Training: nothing to do. Inference: write each batch as a CSV.
+
+        Inference ends at the sampler's stopping signal (location rows of
+        -1, whose vectors are not written) or after ``inference_batches`` files.
+        """
         if self.is_training:
             return True
-        output_dir = touch_folder(self.action_param.save_seg_dir)
-        filename = os.path.join(output_dir,
-                                'generated_{:04d}.csv'.format(len(self._written)))
-        np.savetxt(filename, np.asarray(batch_output['generated']), delimiter=',',
-                   fmt='%.6f')
-        self._written.append(filename)
-        LOGGER.info('generated vectors saved to %s', filename)
-        return True
+        real = np.all(np.asarray(batch_output['location']) >= 0, axis=1)
+        if np.any(real):
+            output_dir = touch_folder(self.action_param.save_seg_dir)
+            filename = os.path.join(output_dir,
+                                    'generated_{:04d}.csv'.format(len(self._written)))
+            np.savetxt(filename, np.asarray(batch_output['generated'])[real], delimiter=',',
+                       fmt='%.6f')
+            self._written.append(filename)
+            LOGGER.info('generated vectors saved to %s', filename)
+        return bool(np.all(real)) and \
+            len(self._written) < self._custom('inference_batches', 4)
 
     @property
     def written_files(self):

@@ -29,7 +29,7 @@ from niftydrive.engine.application_iteration import INFER, TRAIN, \
 from niftydrive.engine.application_variables import GradientsCollector, \
     OutputsCollector
 from niftydrive.engine.checkpoint_io import FILE_PREFIX, \
-    MissingCheckpointError, infer_latest_model_file
+    MissingCheckpointError, infer_latest_model_file, prepare_checkpoint_dir
 from niftydrive.engine.handler_base import disconnect_handler
 from niftydrive.engine.session_callables import SessionCallCache
 from niftydrive.engine.stop_signals import StopSignals, TerminationRequested
@@ -49,6 +49,16 @@ __all__ = ['ApplicationDriver', 'iter_generator', 'ConsoleLogger',
            'MissingCheckpointError', 'FILE_PREFIX']
 
 LOGGER = logging.getLogger(__name__)
+
+
+class InputExhausted(Exception):
+    """A dequeue found its closed queue empty: a finite sampler ran out
+    (raised by ``loop_step``; ends the loop normally)."""
+
+    def __init__(self, iter_msg):
+        super(InputExhausted, self).__init__(
+            'the input ran out at {}'.format(iter_msg))
+        self.phase = iter_msg.phase
 
 
 def iter_generator(count_generator, phase):
@@ -165,6 +175,9 @@ class ApplicationDriver(object):
             self.max_checkpoints = max(train_param.max_checkpoints,
                                        self.max_checkpoints)
             self.validation_every_n = train_param.validation_every_n
+            prepare_checkpoint_dir(
+                self.model_dir, True, self.initial_iter,
+                getattr(train_param, 'overwrite_checkpoints', False))
             if self.validation_every_n > 0:
                 self.validation_max_iter = max(self.validation_max_iter,
                                                train_param.validation_max_iter)
@@ -178,6 +191,7 @@ class ApplicationDriver(object):
             if infer_param is None:
                 raise UserInputError('inference needs an [INFERENCE] section')
             self.initial_iter = infer_param.inference_iter
+            prepare_checkpoint_dir(self.model_dir, False, self.initial_iter)
             action_param = infer_param
         else:
             # evaluation reads what inference wrote: [INFERENCE] keys such as
@@ -279,7 +293,9 @@ class ApplicationDriver(object):
     def _resolve_initial_iter(self):
         """``-1`` (or inference iteration 0): the latest checkpoint."""
         if self.initial_iter < 0 or (not self.is_training and self.initial_iter == 0):
-            self.initial_iter = infer_latest_model_file(self.model_dir)
+            self.initial_iter = infer_latest_model_file(
+                self.model_dir,
+                'starting_iter' if self.is_training else 'inference_iter')
             LOGGER.info('set initial_iter to %d based on checkpoints',
                         self.initial_iter)
         LOGGER.info('starting from iter %d', self.initial_iter)
@@ -298,11 +314,16 @@ class ApplicationDriver(object):
             engine_signal.SESS_STARTED.send(self.app, iter_msg=None,
                                             session=session)
             self.loop(self._generator_class(**vars(self))(), session, loop_status)
-        except tf.errors.OutOfRangeError as out_of_range:
+        except InputExhausted as exhausted:
             # a finite sampler ran out; unless a sampler thread failed
             self._coord.raise_requested_exception()
             loop_status['normal_exit'] = True
-            LOGGER.debug('input exhausted: %s', out_of_range.message)
+            if self.is_training:
+                LOGGER.warning(
+                    'training stopped early after iteration %d of %d: the %s '
+                    'input ran out of windows (a sampler with a finite '
+                    'number of windows)', loop_status['current_iter'],
+                    self.final_iter, exhausted.phase.lower())
         except tf.errors.CancelledError as cancelled:
             error = cancelled
             self._coord.raise_requested_exception()
@@ -396,8 +417,12 @@ class ApplicationDriver(object):
         ``post_*_iter`` (receivers read ``current_iter_output``)."""
         engine_signal.ITER_STARTED.send(self.app, iter_msg=iter_msg)
         iter_msg.pre_iter.send(iter_msg)
-        iter_msg.current_iter_output = self._session_call(
-            session, iter_msg.ops_to_run, iter_msg.data_feed_dict)
+        try:
+            iter_msg.current_iter_output = self._session_call(
+                session, iter_msg.ops_to_run, iter_msg.data_feed_dict)
+        except tf.errors.OutOfRangeError:
+            # only here does an OutOfRangeError mean "no more windows"
+            raise InputExhausted(iter_msg) from None
         if loop_status is not None and not iter_msg.is_validation:
             # the weights now are those of this iteration, whatever follows
             loop_status['current_iter'] = iter_msg.current_iter

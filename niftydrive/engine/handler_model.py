@@ -5,7 +5,8 @@ import os
 import tensorflow.compat.v1 as tf
 
 from niftydrive.engine.application_variables import global_vars_init_or_restore
-from niftydrive.engine.checkpoint_io import FILE_PREFIX, require_checkpoint
+from niftydrive.engine.checkpoint_io import FILE_PREFIX, require_checkpoint, \
+    restore_checkpoint
 from niftydrive.engine.handler_base import EventHandler
 from niftydrive.engine.signal import GRAPH_CREATED, ITER_FINISHED, \
     SESS_FINISHED, SESS_STARTED
@@ -52,10 +53,13 @@ class ModelRestorer(EventHandler):
 
     def restore_model(self, _sender, **_unused):
         """Restore ``model.ckpt-<initial_iter>``; a missing one raises
-        ``NotFoundError`` naming it and the iterations available."""
+        ``NotFoundError`` naming it and the iterations available, a damaged
+        one ``DamagedCheckpointError`` naming the file."""
         checkpoint = require_checkpoint(self.model_dir, self.initial_iter)
         LOGGER.info('accessing %s ...', checkpoint)
-        self.saver.restore(tf.get_default_session(), checkpoint)
+        restore_checkpoint(
+            self.saver, tf.get_default_session(), checkpoint,
+            'starting_iter' if self.is_training else 'inference_iter')
 
 
 class ModelSaver(EventHandler):

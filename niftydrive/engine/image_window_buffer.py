@@ -1,14 +1,30 @@
-"""A TensorFlow queue fed by Python threads: the base of every sampler.
+"""A TensorFlow queue fed by Python threads: NiftyNet's ``InputBatchQueueRunner``.
 
-A sampler subclasses ``InputBatchQueueRunner`` and implements ``layer_op()``,
-a generator of dicts (input name -> numpy array shaped like one window, or
-``[n] + window shape`` for n windows).  ``run_threads`` starts threads that
-push those windows into the queue; ``pop_batch_op`` gives the graph a batch.
+A sampler subclasses ``InputBatchQueueRunner`` (usually together with
+:class:`~niftydrive.layer.base_layer.Layer`), describes its windows with an
+:class:`~niftydrive.engine.image_window.ImageWindow`, calls
+``self._create_queue_and_ops(window, enqueue_size, dequeue_size)`` and
+implements ``layer_op()``: a generator of dicts, one per enqueue, keyed by
+the window's placeholders (``window.image_data_placeholder(name)``,
+``window.coordinates_placeholder(name)``) or by the input names
+(``'image'``, ``'image_location'``), each value ``[enqueue_size] + window
+shape`` (a single window may omit the leading 1).
 
-Failures are never silent: an exception in a thread is handed to the
-coordinator (``coord.raise_requested_exception()`` re-raises it with its
-traceback) and the queue is cancelled, so a dequeue blocked on it fails at
-once instead of waiting forever.
+``run_threads`` starts threads that push those windows; ``pop_batch_op``
+gives the graph a batch ``[dequeue_size] + window shape`` with the
+spatial/time axes of length one squeezed away (6-D windows, as NiftyNet).
+
+When a finite sampler's generator ends, the queue receives NiftyNet's
+stopping-signal windows: every value, locations included, is -1, so an
+aggregator or ``interpret_output`` sees the end; after enough of them for a
+last batch per consumer, the queue is closed and a further dequeue raises
+``OutOfRangeError``, which ends a driver loop normally.
+
+Better than NiftyNet (SPEC section 3): an exception in a thread is handed
+to the coordinator (``coord.raise_requested_exception()`` re-raises it
+with its traceback) and the queue is cancelled, so a dequeue blocked on it
+fails at once instead of waiting forever; several threads may serve a
+finite sampler (they share one generator, each window is emitted once).
 """
 import logging
 import threading
@@ -16,7 +32,12 @@ import threading
 import numpy as np
 import tensorflow.compat.v1 as tf
 
+from niftydrive.engine.image_window import N_SPATIAL
+
 LOGGER = logging.getLogger(__name__)
+
+#: The value of every entry of a stopping-signal window.
+STOPPING_SIGNAL = -1
 
 
 class _LockedIterator(object):
@@ -34,13 +55,32 @@ class _LockedIterator(object):
             return next(self._iterator)
 
 
+def squeeze_spatial_temporal_dim(tensor):
+    """Drop the x, y, z and time axes of length one of a 6-D ``[batch, x, y, z, t, c]`` tensor.
+
+    Tensors of another rank are returned unchanged. A time series with one
+    channel (``t > 1``, ``c == 1``) moves its time axis to the channel axis.
+    """
+    if tensor.shape.ndims != 6:
+        return tensor
+    dims = tensor.shape.as_list()
+    if dims[4] != 1:
+        if dims[5] != 1:
+            raise NotImplementedError('windows with both time steps ({}) and channels ({}) '
+                                      'are not supported'.format(dims[4], dims[5]))
+        tensor = tf.transpose(tensor, [0, 1, 2, 3, 5, 4])
+        dims = tensor.shape.as_list()
+    axes = [axis for axis in range(1, 5) if dims[axis] == 1]
+    return tf.squeeze(tensor, axis=axes) if axes else tensor
+
+
 class InputBatchQueueRunner(object):
     """Owns a queue of windows and the threads that fill it.
 
-    :param capacity: the queue's capacity in windows (raised if needed so a
-        full batch always fits)
+    :param capacity: the queue's capacity in windows (raised to 2.5 batches
+        if smaller)
     :param shuffle: a ``RandomShuffleQueue`` (training) or a FIFO queue
-        whose last, possibly partial, batch is dequeued too (inference)
+        (windows dequeued in the order the generator made them)
     """
 
     #: False: every thread iterates its own ``layer_op()`` (infinite random
@@ -48,109 +88,159 @@ class InputBatchQueueRunner(object):
     #: emits each window exactly once.
     generator_shared = False
 
+    #: Push NiftyNet's stopping-signal windows (all -1) when the windows run
+    #: out, before closing the queue.
+    push_stopping_signal = True
+
     def __init__(self, capacity, shuffle=True):
         self.capacity = max(int(capacity), 1)
         self.shuffle = shuffle
         self._batch_size = 1
-        self._window_shapes = {}
-        self._placeholders = {}
+        self._window = None
+        self.placeholders_dict = None
+        self.output_tensor = None
         self._queue = None
         self._enqueue_op = None
+        self._dequeue_func = None
+        self._query_queue_size_op = None
         self._close_op = None
-        self._cancel_op = None
+        self._close_queue_op = None
         self._threads = []
         self._session = None
-        self._coord = None
+        self._coordinator = None
         self._live_threads = 0
+        self._last_output = None
         self._lock = threading.Lock()
         self._closed = False
 
     def layer_op(self, *args, **kwargs):
-        """Generate windows: dicts of input name -> numpy array."""
-        raise NotImplementedError
+        """Generate windows: one dict (placeholder or name -> array) per enqueue."""
+        raise NotImplementedError('{} must implement layer_op(), a generator of window '
+                                  'dicts'.format(type(self).__name__))
 
-    def _create_queue_and_ops(self, window_shapes, window_dtypes,
-                              batch_size, enqueue_size=1):
-        """Build the queue with its enqueue, close and cancel operations.
+    @property
+    def window(self):
+        """The :class:`~niftydrive.engine.image_window.ImageWindow` of the queue."""
+        return self._window
 
-        :param window_shapes: input name -> shape of one window
-        :param window_dtypes: input name -> TensorFlow dtype
-        :param batch_size: windows per dequeued batch
-        :param enqueue_size: kept for NiftyNet compatibility; any number of
-            windows can be enqueued at once
+    @window.setter
+    def window(self, value):
+        self._window = value
+
+    def _create_queue_and_ops(self, window, enqueue_size=1, dequeue_size=1):
+        """Build the queue and its enqueue, dequeue and close operations.
+
+        :param window: an :class:`~niftydrive.engine.image_window.ImageWindow`
+        :param enqueue_size: windows per enqueue (per item ``layer_op`` yields);
+            1 when the window is dynamic
+        :param dequeue_size: windows per batch; 1 when the window is dynamic
         """
-        del enqueue_size
-        names = sorted(window_shapes)
-        self._batch_size = max(int(batch_size), 1)
-        self._window_shapes = {name: tuple(int(d) for d in window_shapes[name])
-                               for name in names}
-        capacity = max(self.capacity, 2 * self._batch_size)
-        dtypes = [tf.as_dtype(window_dtypes[name]) for name in names]
-        shapes = [self._window_shapes[name] for name in names]
+        if not hasattr(window, 'has_dynamic_shapes'):
+            raise TypeError('{}: expected an ImageWindow, got {!r}'.format(
+                type(self).__name__, window))
+        self._window = window
+        dynamic = window.has_dynamic_shapes
+        if dynamic and (enqueue_size > 1 or dequeue_size > 1):
+            LOGGER.warning('%s: dynamic window size %s, so windows are queued and batched one '
+                           'at a time', type(self).__name__, window.shapes)
+        enqueue_size = 1 if dynamic else max(int(enqueue_size), 1)
+        self._batch_size = 1 if dynamic else max(int(dequeue_size), 1)
+        self.capacity = int(max(self.capacity, round(self._batch_size * 2.5), enqueue_size))
+        self.placeholders_dict = window.placeholders_dict(enqueue_size)
+        names = sorted(self.placeholders_dict)
+        holders = [self.placeholders_dict[name] for name in names]
+        dtypes = [holder.dtype for holder in holders]
+        shapes = None if dynamic else [holder.shape[1:] for holder in holders]
         with tf.name_scope('queue'):
             if self.shuffle:
-                min_after_dequeue = max(
-                    0, min(capacity // 2, capacity - self._batch_size))
                 self._queue = tf.RandomShuffleQueue(
-                    capacity=capacity, min_after_dequeue=min_after_dequeue,
-                    dtypes=dtypes, shapes=shapes, names=names,
-                    name='shuffled_windows')
+                    capacity=self.capacity, min_after_dequeue=self.capacity // 2,
+                    dtypes=dtypes, shapes=shapes, names=names, name='shuffled_queue')
             else:
-                self._queue = tf.FIFOQueue(
-                    capacity=capacity, dtypes=dtypes, shapes=shapes,
-                    names=names, name='fifo_windows')
-            self._placeholders = {
-                name: tf.placeholder(dtype, shape=(None,) + shape, name=name)
-                for name, dtype, shape in zip(names, dtypes, shapes)}
-            self._enqueue_op = self._queue.enqueue_many(self._placeholders)
+                self._queue = tf.FIFOQueue(capacity=self.capacity, dtypes=dtypes,
+                                           shapes=shapes, names=names, name='FIFO_queue')
+            feed = dict(zip(names, holders))
+            if dynamic:
+                self._enqueue_op = self._queue.enqueue(feed)
+                self._dequeue_func = self._queue.dequeue
+            else:
+                self._enqueue_op = self._queue.enqueue_many(feed)
+                self._dequeue_func = self._queue.dequeue_many
+            self._query_queue_size_op = self._queue.size()
             self._close_op = self._queue.close()
-            self._cancel_op = self._queue.close(cancel_pending_enqueues=True)
-        self.capacity = capacity
+            self._close_queue_op = self._queue.close(cancel_pending_enqueues=True)
 
-    def pop_batch_op(self, device_id=0):
+    def pop_batch_op(self):
         """A dict of input name -> batch tensor ``[batch_size] + window shape``.
 
-        Call once per tower: each call is a separate dequeue.
+        The batch dimension is fixed, so ``tf.reshape(x, [batch_size, -1])``
+        works; 6-D windows lose their spatial/time axes of length one. Call
+        once per tower: each call is a separate dequeue.
         """
         if self._queue is None:
-            raise RuntimeError('{}: the queue was not created; call '
-                               '_create_queue_and_ops first'.format(
-                                   type(self).__name__))
-        with tf.name_scope('pop_batch_{}'.format(device_id)):
-            if self.shuffle:
-                return self._queue.dequeue_many(self._batch_size)
-            return self._queue.dequeue_up_to(self._batch_size)
+            raise RuntimeError('{}: the queue was not created; call _create_queue_and_ops '
+                               'first'.format(type(self).__name__))
+        with tf.name_scope('pop_batch'):
+            if self._window.has_dynamic_shapes:
+                data = self._dequeue_func()
+            else:
+                data = self._dequeue_func(self._batch_size)
+            data = dict(data)
+            for name, holder in self.placeholders_dict.items():
+                data[name].set_shape([self._batch_size] + holder.shape.as_list()[1:])
+            data = {name: squeeze_spatial_temporal_dim(tensor)
+                    for name, tensor in data.items()}
+        self.output_tensor = data
+        return data
 
-    def _as_window_batch(self, name, value):
-        """``value`` shaped ``[n] + window shape`` (adds n=1 to a single window)."""
-        if name not in self._window_shapes:
-            raise ValueError('{} produced an input named "{}" which is not one '
-                             'of its queue inputs {}'.format(
-                                 type(self).__name__, name,
-                                 sorted(self._window_shapes)))
+    # ----------------------------------------------------------- threads
+    def _feed_dict(self, output):
+        """Map a ``layer_op`` item to a feed dict of the enqueue placeholders."""
+        if not isinstance(output, dict):
+            raise TypeError('{}.layer_op must yield dicts, got {!r}'.format(
+                type(self).__name__, type(output).__name__))
+        by_name = {holder: name for name, holder in self.placeholders_dict.items()}
+        feed = {}
+        for key, value in output.items():
+            name = by_name.get(key, key)
+            holder = self.placeholders_dict.get(name) if isinstance(name, str) else None
+            if holder is None:
+                raise ValueError('{} produced an entry {!r} which is not one of its queue '
+                                 'inputs {}'.format(type(self).__name__, key,
+                                                    sorted(self.placeholders_dict)))
+            feed[holder] = self._as_enqueue_array(name, holder, value)
+        missing = set(self.placeholders_dict.values()) - set(feed)
+        if missing:
+            raise ValueError('{} did not produce inputs {}'.format(
+                type(self).__name__, sorted(by_name[h] for h in missing)))
+        return feed
+
+    def _as_enqueue_array(self, name, holder, value):
         value = np.asarray(value)
-        shape = self._window_shapes[name]
-        if value.shape == shape:
+        expected = holder.shape.as_list()
+        if len(expected) == value.ndim + 1 and expected[0] == 1:
             value = value[np.newaxis, ...]
-        if value.shape[1:] != shape:
-            raise ValueError('{}: input "{}" has shape {}, expected a window {} '
-                             'or [n] + {}'.format(type(self).__name__, name,
-                                                  value.shape, shape, shape))
+        if value.ndim != len(expected) or any(
+                e is not None and e != v for e, v in zip(expected, value.shape)):
+            raise ValueError('{}: input "{}" has shape {}, expected {} (the number of windows '
+                             'per enqueue, then one window\'s shape)'.format(
+                                 type(self).__name__, name, value.shape,
+                                 tuple(expected)))
         return value
 
     def _push(self, windows):
-        session, coord = self._session, self._coord
+        session, coord = self._session, self._coordinator
+        exhausted = False
         try:
             for output in windows:
                 if coord.should_stop():
                     break
-                feed = {self._placeholders[name]: self._as_window_batch(name, value)
-                        for name, value in output.items()}
-                missing = set(self._placeholders) - set(output)
-                if missing:
-                    raise ValueError('{} did not produce inputs {}'.format(
-                        type(self).__name__, sorted(missing)))
+                feed = self._feed_dict(output)
+                with self._lock:
+                    self._last_output = feed
                 session.run(self._enqueue_op, feed_dict=feed)
+            else:
+                exhausted = True
         except (tf.errors.CancelledError, tf.errors.OutOfRangeError):
             pass  # the queue was closed: we are being stopped
         except Exception as error:  # pylint: disable=broad-except
@@ -161,9 +251,25 @@ class InputBatchQueueRunner(object):
             with self._lock:
                 self._live_threads -= 1
                 last_one = self._live_threads == 0
-            if last_one:
-                # every generator is exhausted: let dequeues drain and then end
-                self._close(cancel=False)
+        if last_one and exhausted:
+            self._end_of_data()
+        elif last_one:
+            self._close(cancel=False)
+
+    def _end_of_data(self):
+        """Every generator is exhausted: stopping-signal windows, then close the queue."""
+        try:
+            if self.push_stopping_signal and self._last_output is not None:
+                stop = {holder: np.full_like(value, STOPPING_SIGNAL)
+                        for holder, value in self._last_output.items()}
+                rows = next(iter(stop.values())).shape[0]
+                for _ in range(-(-(self.capacity + self._batch_size) // rows)):
+                    if self._coordinator.should_stop():
+                        break
+                    self._session.run(self._enqueue_op, feed_dict=stop)
+        except (tf.errors.CancelledError, tf.errors.OutOfRangeError, RuntimeError):
+            pass  # stopped while pushing the signal
+        self._close(cancel=False)
 
     def _close(self, cancel):
         with self._lock:
@@ -171,33 +277,42 @@ class InputBatchQueueRunner(object):
                 return
             self._closed = True
         try:
-            self._session.run(self._cancel_op if cancel else self._close_op)
+            self._session.run(self._close_queue_op if cancel else self._close_op)
         except (RuntimeError, tf.errors.OpError):
             pass  # the session is already closed
+
+    def _current_queue_size(self):
+        """Windows in the queue now (for debugging)."""
+        return self._session.run(self._query_queue_size_op)
 
     def run_threads(self, session, coord, num_threads=1):
         """Start ``num_threads`` threads that fill the queue from ``layer_op``."""
         if self._queue is None:
-            raise RuntimeError('{}: no queue to fill'.format(type(self).__name__))
-        self._session, self._coord = session, coord
+            raise RuntimeError('{}: no queue to fill; call _create_queue_and_ops first'.format(
+                type(self).__name__))
+        self._session, self._coordinator = session, coord
         self._closed = False
+        self._last_output = None
         num_threads = max(int(num_threads), 1)
         shared = _LockedIterator(self.layer_op()) if self.generator_shared else None
         self._live_threads = num_threads
         self._threads = []
         for index in range(num_threads):
             windows = shared if shared is not None else self.layer_op()
-            thread = threading.Thread(
-                target=self._push, args=(windows,), daemon=True,
-                name='{}-{}'.format(type(self).__name__, index))
+            thread = threading.Thread(target=self._push, args=(windows,), daemon=True,
+                                      name='{}-{}'.format(type(self).__name__, index))
             self._threads.append(thread)
             thread.start()
 
     def close_all(self):
-        """Cancel the queue and wait for the threads to finish."""
+        """Cancel the queue (pending enqueues and dequeues fail) and join the threads."""
         self._close(cancel=True)
         for thread in self._threads:
             thread.join(timeout=10)
             if thread.is_alive():
                 LOGGER.warning('sampler thread %s did not stop', thread.name)
         self._threads = []
+
+
+__all__ = ['InputBatchQueueRunner', 'squeeze_spatial_temporal_dim', 'STOPPING_SIGNAL',
+           'N_SPATIAL']

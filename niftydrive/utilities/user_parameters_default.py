@@ -188,6 +188,13 @@ TRAINING = make_section(
           'Save a checkpoint every n iterations (<= 0: only at the end)'),
     Param('tensorboard_every_n', to_int, 20,
           'Write TensorBoard summaries every n iterations (<= 0: never)'),
+    Param('overwrite_checkpoints', str2boolean, False,
+          'Training from scratch (starting_iter = 0) in a model_dir that '
+          'holds checkpoints deletes them (False: refuse, with a message)'),
+    Param('nan_guard', str2boolean, True,
+          'Stop training with an error when the loss or another console '
+          'value is NaN or infinite, and never save non-finite weights '
+          '(False: train on)'),
     Param('max_iter', to_int, 10000, 'Last training iteration'),
     Param('max_checkpoints', to_int, 100,
           'Number of recent checkpoints kept (at least 2)'),
