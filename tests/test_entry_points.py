@@ -79,9 +79,10 @@ def test_applications_not_built_yet_say_so(tmp_path, capsys):
     assert 'not available in niftydrive yet' in err[0]
 
 
-def test_an_explicit_application_option_wins(seg_config, capsys):
+def test_an_explicit_application_option_wins(seg_config, tmp_path):
     assert net_gan(['train', '-c', str(seg_config), '-a', 'net_segment',
-                    '--max_iter', '0']) == 0
+                    '--model_dir', str(tmp_path / 'model')]) == 0
+    assert (tmp_path / 'model' / 'models' / 'model.ckpt-1.index').exists()
 
 
 def test_niftydrive_main_raises_on_bad_input(tmp_path, monkeypatch):
