@@ -5,11 +5,13 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 from niftydrive.engine.application_factory import (
-    ApplicationNetFactory, LossAutoencoderFactory)
+    ApplicationNetFactory, LossAutoencoderFactory, LossGANFactory)
 from niftydrive.layer.loss_autoencoder import (
     LossFunction as AutoencoderLoss, variational_lower_bound)
 from niftydrive.layer.loss_classification import (
     LossFunction as ClassificationLoss)
+from niftydrive.layer.loss_gan import (
+    LossFunction as GANLoss, cross_entropy as gan_cross_entropy)
 from niftydrive.layer.resampler import ResamplerLayer
 from niftydrive.network.interventional_dense_net import _smooth
 from niftydrive.utilities.errors import UserInputError
@@ -81,6 +83,22 @@ def test_vae_outputs_and_training(graph):
         _tiny_vae()(tf.zeros([1, 6, 8, 1]), True)
 
 
+def test_gan_cross_entropy_losses(graph):
+    real, fake = tf.constant([[2.0], [0.0]]), tf.constant([[-1.0], [1.0]])
+    assert LossGANFactory.create('CrossEntropy') is gan_cross_entropy
+    g_loss, d_loss = GANLoss()(real, fake)
+    with tf.Session() as sess:
+        g_value, d_value = sess.run([g_loss, d_loss])
+    # xent(x, 1) = log(1 + e^-x), xent(x, 0) = log(1 + e^x)
+    assert g_value == pytest.approx(
+        (np.log1p(np.e) + np.log1p(np.exp(-1))) / 2, rel=1e-6)
+    assert d_value == pytest.approx(
+        (np.log1p(np.exp(-2)) + np.log(2)) / 2 +
+        (np.log1p(np.exp(-1)) + np.log1p(np.e)) / 2, rel=1e-6)
+    with pytest.raises(UserInputError, match='GAN loss_type'):
+        GANLoss('Wasserstein')
+
+
 def _train_gan(gan, image_shape, conditioning_shape, noise_size):
     images = _random(image_shape)
     conditioning = None if conditioning_shape is None else \
@@ -90,11 +108,7 @@ def _train_gan(gan, image_shape, conditioning_shape, noise_size):
     assert fake.shape.as_list() == list(image_shape)
     assert real_logits.shape.as_list() == fake_logits.shape.as_list() == \
         [image_shape[0], 1]
-    xent = tf.nn.sigmoid_cross_entropy_with_logits
-    d_loss = tf.reduce_mean(xent(labels=tf.ones_like(real_logits),
-                                 logits=real_logits) +
-                            xent(labels=tf.zeros_like(fake_logits),
-                                 logits=fake_logits))
+    _, d_loss = GANLoss()(real_logits, fake_logits)
     d_vars = gan.discriminator.trainable_variables()
     g_vars = gan.generator.trainable_variables()
     assert d_vars and g_vars and not set(d_vars) & set(g_vars)
