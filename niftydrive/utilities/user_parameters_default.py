@@ -438,3 +438,61 @@ LEGACY_LOCATIONS = {
     ('SYSTEM', 'queue_length'): 'NETWORK',
     ('INFERENCE', 'output_prob'): 'APPLICATION',
 }
+
+
+# --------------------------------------------------------------------------
+# NiftyNet's argparse helpers, generated from the declarations above (so a
+# key declared there is an argument here, with the same parser, default,
+# choices and help text).
+def add_section_args(parser, section):
+    """Add one ``--<key>`` argument per ``Param`` of ``section`` (a
+    ``name -> Param`` dict) to the argparse ``parser``; returns the parser."""
+    for param in section.values():
+        kwargs = dict(type=param.parse, default=param.default, metavar='',
+                      help='{} (default: {!r})'.format(param.help, param.default)
+                      .replace('%', '%%'))
+        if param.choices is not None:
+            kwargs['choices'] = list(param.choices)
+        parser.add_argument('--' + param.name, **kwargs)
+    return parser
+
+
+def add_application_args(parser):
+    """The ``[SYSTEM]`` keys as argparse arguments (NiftyNet's name)."""
+    return add_section_args(parser, SYSTEM)
+
+
+def add_network_args(parser):
+    """The ``[NETWORK]`` keys as argparse arguments."""
+    return add_section_args(parser, NETWORK)
+
+
+def add_training_args(parser):
+    """The ``[TRAINING]`` keys as argparse arguments."""
+    return add_section_args(parser, TRAINING)
+
+
+def add_inference_args(parser):
+    """The ``[INFERENCE]`` keys as argparse arguments."""
+    return add_section_args(parser, INFERENCE)
+
+
+def add_evaluation_args(parser):
+    """The ``[EVALUATION]`` keys as argparse arguments."""
+    return add_section_args(parser, EVALUATION)
+
+
+def add_input_data_args(parser):
+    """The keys of an input data section as argparse arguments."""
+    return add_section_args(parser, INPUT_DATA)
+
+
+#: section name -> its ``add_*_args`` function (NiftyNet's
+#: ``SUPPORTED_DEFAULT_SECTIONS`` held these; ours holds the declarations)
+SECTION_ARG_ADDERS = OrderedDict((
+    ('SYSTEM', add_application_args),
+    ('NETWORK', add_network_args),
+    ('TRAINING', add_training_args),
+    ('INFERENCE', add_inference_args),
+    ('EVALUATION', add_evaluation_args),
+))
