@@ -97,6 +97,10 @@ class LinearApplication(BaseApplication):
             x = samplers[0].pop_batch_op()['x']
         y = self.net(x)
         loss = tf.reduce_mean(y)
+        nan_above = getattr(self.custom, 'nan_above', None)
+        if nan_above is not None:
+            # NaN once a batch holds a value above nan_above (w unaffected)
+            loss += 0.0 * tf.log(nan_above - tf.reduce_max(x))
         outputs_collector.add_to_collection(var=x, name='batch',
                                             collection=NETWORK_OUTPUT)
         outputs_collector.add_to_collection(var=loss, name='loss',
@@ -129,7 +133,7 @@ def make_params(model_dir, action='train', app='engine_test_apps.LinearApplicati
         optimiser='gradientdescent', lr=0.1, overwrite_checkpoints=False)
     inference = ParserNamespace(inference_iter=-1,
                                 save_seg_dir=os.path.join(str(model_dir), 'out'))
-    custom = ParserNamespace(name=app, limit=None, fail_at=None)
+    custom = ParserNamespace(name=app, limit=None, fail_at=None, nan_above=None)
     params = {'SYSTEM': system, 'NETWORK': network, 'TRAINING': training,
               'INFERENCE': inference, 'CUSTOM': custom}
     for key, value in overrides.items():

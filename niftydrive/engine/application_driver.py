@@ -110,6 +110,7 @@ class ApplicationDriver(object):
         self.initial_iter = 0
         self.final_iter = 0
         self.event_handler_names = DEFAULT_EVENT_HANDLERS
+        self.nan_guard = True
         self.iteration_generator_name = 'iteration_generator'
         self.outputs_collector = None
         self.gradients_collector = None
@@ -171,6 +172,7 @@ class ApplicationDriver(object):
             self.initial_iter = train_param.starting_iter
             self.final_iter = max(train_param.max_iter, self.initial_iter)
             self.save_every_n = train_param.save_every_n
+            self.nan_guard = getattr(train_param, 'nan_guard', True)
             self.tensorboard_every_n = train_param.tensorboard_every_n
             self.max_checkpoints = max(train_param.max_checkpoints,
                                        self.max_checkpoints)

@@ -42,15 +42,17 @@ SUPPORTED_EVENT_HANDLERS = {
         'niftydrive.engine.handler_network_output.OutputInterpreter',
     'console_logger': 'niftydrive.engine.handler_console.ConsoleLogger',
     'tensorboard_logger': 'niftydrive.engine.handler_tensorboard.TensorBoardLogger',
+    'nan_guard': 'niftydrive.engine.handler_nan_guard.NaNGuard',
 }
 
 # The handlers of a run when ``[SYSTEM] event_handler`` is empty, in the
 # order they receive each signal: outputs are interpreted before they are
-# logged, logged before the checkpoint is written.
+# logged, logged before the checkpoint is written; the NaN guard stops a
+# run before a non-finite iteration is logged or saved.
 DEFAULT_EVENT_HANDLERS = (
     'model_restorer', 'sampler_threading', 'apply_gradients',
-    'output_interpreter', 'console_logger', 'tensorboard_logger',
-    'model_saver')
+    'output_interpreter', 'nan_guard', 'console_logger',
+    'tensorboard_logger', 'model_saver')
 
 SUPPORTED_ITERATION_GENERATORS = {
     'iteration_generator':

@@ -240,3 +240,41 @@ def prepare_checkpoint_dir(checkpoint_dir, is_training, initial_iter,
                    '(iterations %s)', checkpoint_dir,
                    ', '.join(str(i) for i in existing) or 'none')
     remove_checkpoints(checkpoint_dir)
+
+
+def remove_unfinished_save(checkpoint_dir, iteration):
+    """Delete the files of a save of ``iteration`` that failed (and any
+    temporary ones), so no half-written checkpoint is listed."""
+    prefix = checkpoint_prefix(checkpoint_dir, iteration)
+    for path in glob.glob(glob.escape(prefix) + '.*'):
+        try:
+            os.remove(path)
+        except OSError:
+            pass
+    remove_temporary_files(checkpoint_dir)
+
+
+# what the file system said, as TensorFlow or Python reports it
+_WRITE_FAILURES = (
+    ('no space left', 'no space left on device'),
+    ('file too large', 'file size limit exceeded'),
+    ('read-only file system', 'read-only file system'),
+    ('permission denied', 'permission denied'),
+)
+
+
+def describe_write_error(error):
+    """A short phrase for a failed write: ``no space left on device``,
+    ``read-only file system``, ..."""
+    text = (getattr(error, 'message', None) or str(error)).lower()
+    if isinstance(error, OSError) and error.strerror:
+        text = error.strerror.lower()
+    for marker, phrase in _WRITE_FAILURES:
+        if marker in text:
+            return phrase
+    if isinstance(error, tf.errors.ResourceExhaustedError):
+        return 'no space left on device'
+    if isinstance(error, tf.errors.PermissionDeniedError):
+        return 'permission denied'
+    first_line = text.strip().splitlines()[0] if text.strip() else ''
+    return 'cannot write ({}: {})'.format(type(error).__name__, first_line)
