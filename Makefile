@@ -35,7 +35,7 @@ demo-segmentation: install
 	$(BIN)/net_run evaluation -c configs/segmentation_demo.ini --model_dir $(SEG_MODEL)
 	@echo "segmentation: data in $(SEG_DATA), checkpoints in $(DEMO_DIR)/segmentation/models,"
 	@echo "  TensorBoard logs in $(DEMO_DIR)/segmentation/logs, segmentations and inferred.csv in"
-	@echo "  $(DEMO_DIR)/segmentation/inference, Dice per subject in $(DEMO_DIR)/segmentation/evaluation/evaluation.csv"
+	@echo "  $(DEMO_DIR)/segmentation/inference, metrics per subject in $(DEMO_DIR)/segmentation/evaluation/evaluation.csv"
 
 test: install
 	$(BIN)/python -m pytest -q tests

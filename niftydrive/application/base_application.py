@@ -125,6 +125,10 @@ class BaseApplication(metaclass=SingletonApplication):
         """Use one iteration's ``NETWORK_OUTPUT`` values; False ends inference."""
         raise NotImplementedError
 
+    def initialise_evaluator(self, eval_param):
+        """Create ``self.evaluator`` from the [EVALUATION] parameters."""
+        raise NotImplementedError
+
     def evaluate(self):
         """Run the ``evaluation`` action (applications that support it)."""
         raise UserInputError('application {} has no evaluation action'.format(

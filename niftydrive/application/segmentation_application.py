@@ -13,10 +13,13 @@ with ``num_classes``, ``output_prob`` and ``label_normalisation``.
 - inference: ``GridSampler`` windows (``border``) go through the network;
   labels (or class probabilities with ``output_prob``) are stitched back by
   ``GridSamplesAggregator`` into ``save_seg_dir``; when the subjects have
-  labels, Dice per subject and label is then written to
-  ``save_seg_dir/evaluation.csv``;
-- evaluation (``net_run evaluation``): the same Dice CSV from the outputs
-  listed in ``inferred.csv``, into ``EVALUATION.save_csv_dir``.
+  labels, the default metrics (dice, jaccard, average_distance) per subject
+  and label are then written to ``save_seg_dir/evaluation.csv``;
+- evaluation (``net_run evaluation``): the ``[EVALUATION] evaluations``
+  metrics (default: as at inference) of the outputs listed in
+  ``inferred.csv`` (or the ``inferred`` input section) against the labels,
+  per subject and ``evaluation_units`` unit, into
+  ``EVALUATION.save_csv_dir/evaluation.csv`` (see ``SegmentationEvaluator``).
 
 Preprocessing, in NiftyNet's order, for training, validation and inference
 alike: volume padding (``volume_padding_size``/``volume_padding_mode``),
@@ -43,8 +46,8 @@ from niftydrive.engine.image_window import location_name
 from niftydrive.engine.sampler_grid import GridSampler
 from niftydrive.engine.sampler_uniform import UniformSampler
 from niftydrive.engine.windows_aggregator_grid import INFERRED_CSV, GridSamplesAggregator
-from niftydrive.evaluation.segmentation_evaluations import (
-    EVALUATION_CSV, evaluate_segmentations, read_inferred_csv)
+from niftydrive.evaluation.base_evaluator import EVALUATION_CSV, read_inferred_csv
+from niftydrive.evaluation.segmentation_evaluator import SegmentationEvaluator
 from niftydrive.io.filename_matching import as_tuple_of_str
 from niftydrive.io.image_reader import ImageReader, LabelMapping
 from niftydrive.io.image_sets_partitioner import ALL, INFER, TRAIN, VALID
@@ -80,7 +83,8 @@ class SegmentationApplication(BaseApplication):
         self.label_mapping = None
         self.label_normaliser = None
         self._normalisers = []
-        self.evaluation_mean_dice = None
+        self.evaluator = None
+        self.evaluation_rows = None
 
     # ---------------------------------------------------------------- data
     def _sections(self, field):
@@ -105,6 +109,7 @@ class SegmentationApplication(BaseApplication):
         if not self._sections('image'):
             raise UserInputError('[SEGMENTATION] image = <input section(s)> is not set.')
         if self.is_evaluation:
+            self.initialise_evaluator(self.action_param)
             return
         if self.num_classes < 1:
             raise UserInputError('[SEGMENTATION] num_classes must be set to the number of '
@@ -126,6 +131,15 @@ class SegmentationApplication(BaseApplication):
             phase = _param(self.action_param, 'dataset_to_infer', '') or (
                 INFER if data_partitioner.has_inference else ALL)
             self.readers = [self._reader(['image'], phase)]
+            self.initialise_evaluator(None)   # evaluation after inference: defaults
+
+    def initialise_evaluator(self, eval_param):
+        """Create ``self.evaluator`` (metric names checked now, before any work).
+
+        :param eval_param: a namespace with ``evaluations`` (the [EVALUATION]
+            section), or None for the default metrics
+        """
+        self.evaluator = SegmentationEvaluator(self.segmentation_param, eval_param)
 
     def _normalisation_layers(self):
         """Histogram normalisation, whitening, label normalisation (NiftyNet's order).
@@ -368,7 +382,7 @@ class SegmentationApplication(BaseApplication):
         if not pairs:
             LOGGER.info('No labels for the inferred subjects: no evaluation.')
             return
-        self.evaluation_mean_dice = evaluate_segmentations(
+        self.evaluation_rows = self.evaluator.run(
             pairs, os.path.join(self.output_decoder.output_path, EVALUATION_CSV))
 
     def _reference_files(self):
@@ -404,10 +418,22 @@ class SegmentationApplication(BaseApplication):
             'first, or name the outputs\' input section in [SEGMENTATION] inferred.'.format(
                 INFERRED_CSV, ', '.join(candidates) or '(no folder configured)'))
 
-    def evaluate(self):
-        """The ``evaluation`` action: Dice per subject and label into a CSV.
+    def _trained_label_mapping(self):
+        """The label values training found (``histogram_ref_file``)."""
+        layer = DiscreteLabelNormalisationLayer(
+            image_name='label', modalities=self._sections('label'),
+            model_filename=self.mapping_file)
+        if not layer.is_ready():
+            raise UserInputError(
+                'label_normalisation = True and output_prob = True, but NETWORK '
+                'histogram_ref_file {} has no label values to map the most likely classes '
+                'back to: point it at the file training wrote.'.format(self.mapping_file))
+        return LabelMapping(layer.mapping)
 
-        :return: the mean Dice over subjects and non-zero labels
+    def evaluate(self):
+        """The ``evaluation`` action: the metrics per subject and unit into a CSV.
+
+        :return: the CSV's rows (dicts: column -> value)
         """
         if not self._sections('label'):
             raise UserInputError('Evaluation needs [SEGMENTATION] label = <input section>.')
@@ -420,6 +446,8 @@ class SegmentationApplication(BaseApplication):
                                  .format(len(outputs), source, self._sections('label')[0]))
         folder = _param(self.action_param, 'save_csv_dir', '') or \
             os.path.dirname(os.path.abspath(source))
-        self.evaluation_mean_dice = evaluate_segmentations(
-            pairs, os.path.join(folder, EVALUATION_CSV))
-        return self.evaluation_mean_dice
+        if self.evaluator.output_prob and _param(self.segmentation_param,
+                                                 'label_normalisation', False):
+            self.evaluator.label_mapping = self._trained_label_mapping()
+        self.evaluation_rows = self.evaluator.run(pairs, os.path.join(folder, EVALUATION_CSV))
+        return self.evaluation_rows

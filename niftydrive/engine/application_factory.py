@@ -1,4 +1,5 @@
-"""Look up applications, networks, optimisers, losses and initialisers by name.
+"""Look up applications, networks, optimisers, losses, initialisers and
+evaluation metrics by name.
 
 A name is either a short name from the tables below or a dotted import path
 (``my_package.my_module.MyClass``) to a user's own class.
@@ -96,6 +97,27 @@ SUPPORTED_LOSS_REGRESSION = {
 SUPPORTED_LOSS_CLASSIFICATION = {
     'CrossEntropy': 'niftydrive.layer.loss_classification.cross_entropy',
 }
+
+_SEG_EVAL = 'niftydrive.evaluation.segmentation_evaluations.'
+_REG_EVAL = 'niftydrive.evaluation.regression_evaluations.'
+
+# NiftyNet's metric names, plus common aliases (recall, precision, ppv...).
+SUPPORTED_EVALUATIONS = dict(
+    [(name, _SEG_EVAL + name) for name in (
+        'dice', 'Dice', 'jaccard', 'Jaccard', 'n_pos_ref', 'n_neg_ref', 'n_pos_seg',
+        'n_neg_seg', 'fp', 'fn', 'tp', 'tn', 'n_intersection', 'n_union', 'specificity',
+        'sensitivity', 'accuracy', 'false_positive_rate', 'false_negative_rate',
+        'positive_predictive_values', 'negative_predictive_values',
+        'intersection_over_union', 'informedness', 'markedness', 'vol_diff',
+        'average_distance', 'hausdorff_distance', 'hausdorff95_distance',
+        'connected_elements')] +
+    [(alias, _SEG_EVAL + name) for alias, name in (
+        ('recall', 'sensitivity'), ('precision', 'positive_predictive_values'),
+        ('ppv', 'positive_predictive_values'), ('npv', 'negative_predictive_values'),
+        ('fpr', 'false_positive_rate'), ('fnr', 'false_negative_rate'),
+        ('IoU', 'jaccard'), ('ave_dist', 'average_distance'),
+        ('haus_dist', 'hausdorff_distance'), ('hausdorff95', 'hausdorff95_distance'))] +
+    [(name, _REG_EVAL + name) for name in ('mse', 'rmse', 'mae')])
 
 
 def _import_by_path(dotted_path, kind):
@@ -216,6 +238,14 @@ class LossClassificationFactory(ModuleFactory):
 
     SUPPORTED = SUPPORTED_LOSS_CLASSIFICATION
     type_str = 'classification loss'
+
+
+class EvaluationFactory(ModuleFactory):
+    """Evaluation metrics (``BaseEvaluation`` subclasses); names in any case."""
+
+    SUPPORTED = SUPPORTED_EVALUATIONS
+    type_str = 'evaluation'
+    case_sensitive = False
 
 
 class InitializerFactory(object):

@@ -1,110 +1,98 @@
-"""Dice per subject and class between segmentations and reference labels.
+# -*- coding: utf-8 -*-
+"""Segmentation metrics, computed per subject and per unit of evaluation.
 
-Both files are compared on the same voxel grid: directly when their shapes
-and affines agree, else after reorienting both to the closest RAS
-orientation (a label stored in another orientation than its image is fine).
-Label values are compared as they are on disk (the aggregator maps network
-classes back to the original label values).
+A metric compares two binary masks, the segmentation's and the reference's,
+of one unit (``[SEGMENTATION] evaluation_units``, see
+:mod:`niftydrive.evaluation.segmentation_evaluator`): one label value, or
+one connected component of the reference with the segmentation components
+overlapping it.  Every metric reads a shared
+:class:`~niftydrive.evaluation.pairwise_measures.PairwiseMeasures` of the
+pair, so voxel counts and distance maps are computed once per unit; its
+docstring defines each measure and its value for empty masks (never NaN).
+
+Names are NiftyNet's (its ``SUPPORTED_EVALUATIONS``): the CSV column of a
+metric is its class name (``Dice`` and ``dice`` both fill ``dice``).
 """
-import csv
-import logging
-import os
-
-import nibabel as nib
-import numpy as np
-
-from niftydrive.io.image_loader import load_nifti, read_voxels
-from niftydrive.utilities.errors import UserInputError
-
-LOGGER = logging.getLogger(__name__)
-
-EVALUATION_CSV = 'evaluation.csv'
-CSV_HEADER = ('subject_id', 'label', 'dice', 'reference_voxels', 'segmented_voxels')
+from niftydrive.evaluation.base_evaluations import SEGMENTATION, BaseEvaluation
 
 
-def dice_score(segmentation, reference, label):
-    """Dice of one label value: ``2|S∩R| / (|S| + |R|)`` (1.0 when both are empty)."""
-    seg = segmentation == label
-    ref = reference == label
-    total = int(seg.sum()) + int(ref.sum())
-    if total == 0:
-        return 1.0
-    return 2.0 * float(np.logical_and(seg, ref).sum()) / total
+class PerComponentEvaluation(BaseEvaluation):
+    """A metric of one unit's segmentation and reference masks."""
+
+    KIND = SEGMENTATION
+
+    def metric_dict(self, measures):
+        """``{column: value}`` from a ``PairwiseMeasures`` of the unit."""
+        raise NotImplementedError
 
 
-def _load_label_map(path, subject_id):
-    image = load_nifti(path, subject_id)
-    return image, np.round(read_voxels(image, path, subject_id)).astype(np.int64)
+class PerComponentScalarEvaluation(PerComponentEvaluation):
+    """A metric that is one ``PairwiseMeasures`` method (``measure``)."""
+
+    measure = None
+
+    def metric_dict(self, measures):
+        return {self.metric_name: getattr(measures, self.measure)()}
 
 
-def load_pair(seg_path, ref_path, subject_id=None):
-    """Segmentation and reference arrays on a common voxel grid."""
-    seg_image, seg = _load_label_map(seg_path, subject_id)
-    ref_image, ref = _load_label_map(ref_path, subject_id)
-    seg, ref = np.squeeze(seg), np.squeeze(ref)
-    if seg.shape == ref.shape and np.allclose(seg_image.affine, ref_image.affine, atol=1e-3):
-        return seg, ref
-    seg = np.squeeze(np.asarray(nib.as_closest_canonical(
-        nib.Nifti1Image(seg.reshape(seg_image.shape), seg_image.affine)).dataobj))
-    ref = np.squeeze(np.asarray(nib.as_closest_canonical(
-        nib.Nifti1Image(ref.reshape(ref_image.shape), ref_image.affine)).dataobj))
-    if seg.shape != ref.shape:
-        raise UserInputError(
-            'Subject {}: segmentation {} (shape {}) and reference label {} (shape {}) are not '
-            'on the same voxel grid.'.format(subject_id, seg_path, seg_image.shape, ref_path,
-                                             ref_image.shape))
-    return seg, ref
+def _scalar_metric(name, measure, doc):
+    """A ``PerComponentScalarEvaluation`` subclass called ``name``."""
+    return type(name, (PerComponentScalarEvaluation,),
+                {'measure': measure, '__doc__': doc, '__module__': __name__})
 
 
-def evaluate_subject(subject_id, seg_path, ref_path, labels=None):
-    """Rows ``(subject_id, label, dice, |R|, |S|)`` for every non-zero label.
+n_pos_ref = _scalar_metric('n_pos_ref', 'n_pos_ref', 'Reference foreground voxels.')
+n_neg_ref = _scalar_metric('n_neg_ref', 'n_neg_ref', 'Reference background voxels.')
+n_pos_seg = _scalar_metric('n_pos_seg', 'n_pos_seg', 'Segmentation foreground voxels.')
+n_neg_seg = _scalar_metric('n_neg_seg', 'n_neg_seg', 'Segmentation background voxels.')
+tp = _scalar_metric('tp', 'tp', 'True positive voxels.')
+fp = _scalar_metric('fp', 'fp', 'False positive voxels.')
+fn = _scalar_metric('fn', 'fn', 'False negative voxels.')
+tn = _scalar_metric('tn', 'tn', 'True negative voxels.')
+n_intersection = _scalar_metric('n_intersection', 'n_intersection', 'Voxels in both masks.')
+n_union = _scalar_metric('n_union', 'n_union', 'Voxels in either mask.')
+sensitivity = _scalar_metric('sensitivity', 'sensitivity',
+                             'Recall: TP / (TP + FN) (1.0 for an empty reference).')
+specificity = _scalar_metric('specificity', 'specificity', 'TN / (TN + FP).')
+accuracy = _scalar_metric('accuracy', 'accuracy', '(TP + TN) / all voxels.')
+false_positive_rate = _scalar_metric('false_positive_rate', 'false_positive_rate',
+                                     'FP / (FP + TN).')
+false_negative_rate = _scalar_metric('false_negative_rate', 'false_negative_rate',
+                                     'FN / (FN + TP).')
+positive_predictive_values = _scalar_metric(
+    'positive_predictive_values', 'positive_predictive_values',
+    'Precision: TP / (TP + FP) (1.0 for an empty segmentation).')
+negative_predictive_values = _scalar_metric(
+    'negative_predictive_values', 'negative_predictive_values', 'TN / (TN + FN).')
+dice = _scalar_metric('dice', 'dice_score',
+                      'Dice: 2 TP / (2 TP + FP + FN) (1.0 when both masks are empty).')
+jaccard = _scalar_metric('jaccard', 'jaccard',
+                         'Jaccard, intersection over union (1.0 when both are empty).')
+informedness = _scalar_metric('informedness', 'informedness', 'Sensitivity + specificity - 1.')
+markedness = _scalar_metric('markedness', 'markedness', 'PPV + NPV - 1.')
+vol_diff = _scalar_metric('vol_diff', 'vol_diff',
+                          'Relative volume difference |seg - ref| / ref.')
+average_distance = _scalar_metric('average_distance', 'measured_average_distance',
+                                  'Mean symmetric border distance in mm.')
+hausdorff_distance = _scalar_metric('hausdorff_distance', 'measured_hausdorff_distance',
+                                    'Hausdorff distance between the borders in mm.')
+hausdorff95_distance = _scalar_metric('hausdorff95_distance', 'measured_hausdorff95_distance',
+                                      '95th percentile Hausdorff distance in mm.')
 
-    :param labels: label values to evaluate; default: every non-zero value in
-        the reference or the segmentation
-    """
-    seg, ref = load_pair(seg_path, ref_path, subject_id)
-    if labels is None:
-        labels = sorted(set(np.unique(ref).tolist()) | set(np.unique(seg).tolist()))
-    rows = []
-    for label in labels:
-        if label == 0:
-            continue
-        rows.append((subject_id, int(label), dice_score(seg, ref, label),
-                     int((ref == label).sum()), int((seg == label).sum())))
-    return rows
+# NiftyNet's aliases
+Dice = dice
+Jaccard = jaccard
+intersection_over_union = jaccard
 
 
-def evaluate_segmentations(pairs, output_csv, labels=None):
-    """Evaluate ``(subject_id, segmentation, reference)`` triples; write ``output_csv``.
+class connected_elements(PerComponentEvaluation):  # pylint: disable=invalid-name
+    """Connected-component counts: ``TPc`` reference components the segmentation
+    touches, ``FPc`` segmentation components touching no reference component,
+    ``FNc`` reference components it misses."""
 
-    :return: the mean Dice over subjects and non-zero labels (NaN if none)
-    """
-    rows = []
-    for subject_id, seg_path, ref_path in pairs:
-        rows.extend(evaluate_subject(subject_id, seg_path, ref_path, labels))
-    folder = os.path.dirname(os.path.abspath(output_csv))
-    os.makedirs(folder, exist_ok=True)
-    with open(output_csv, 'w', newline='') as handle:
-        writer = csv.writer(handle)
-        writer.writerow(CSV_HEADER)
-        for row in rows:
-            writer.writerow(row[:2] + ('{:.6f}'.format(row[2]),) + row[3:])
-    mean = float(np.mean([row[2] for row in rows])) if rows else float('nan')
-    per_label = {}
-    for row in rows:
-        per_label.setdefault(row[1], []).append(row[2])
-    LOGGER.info('Evaluation of %d subject(s) written to %s; mean Dice %.4f (%s)',
-                len(pairs), output_csv, mean,
-                ', '.join('label {}: {:.4f}'.format(k, np.mean(v))
-                          for k, v in sorted(per_label.items())))
-    return mean
+    @property
+    def columns(self):
+        return ('TPc', 'FPc', 'FNc')
 
-
-def read_inferred_csv(path):
-    """``{subject_id: output path}`` from an aggregator's ``inferred.csv``."""
-    result = {}
-    with open(path, newline='') as handle:
-        for row in csv.reader(handle):
-            if len(row) >= 2 and row[0].strip():
-                result[row[0].strip()] = row[1].strip()
-    return result
+    def metric_dict(self, measures):
+        return dict(zip(self.columns, measures.connected_elements()))

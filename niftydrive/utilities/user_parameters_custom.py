@@ -50,8 +50,10 @@ SEGMENTATION = make_section(
     Param('rand_samples', to_int, 0,
           'Number of windows sampled at random positions'),
     Param('evaluation_units', to_str, 'foreground',
-          'Units of evaluation: foreground, label or cc',
-          choices=('foreground', 'label', 'cc')),
+          'What each evaluation row measures, comma-separated: foreground '
+          '(each non-zero label), label (each label, background included), '
+          'cc (each connected component of the reference foreground with the '
+          'segmentation components overlapping it)'),
 )
 
 REGRESSION = make_section(

@@ -245,9 +245,27 @@ INFERENCE = make_section(
 
 EVALUATION = make_section(
     Param('evaluations', to_str, '',
-          'Comma-separated evaluation metrics, e.g. Dice,Jaccard'),
+          'Comma-separated metrics `net_run evaluation` writes to '
+          '<save_csv_dir>/evaluation.csv, one row per subject and unit '
+          '(segmentation: [SEGMENTATION] evaluation_units). Segmentation: '
+          'dice, jaccard, sensitivity (recall), specificity, '
+          'positive_predictive_values (precision, ppv), '
+          'negative_predictive_values (npv), accuracy, false_positive_rate '
+          '(fpr), false_negative_rate (fnr), vol_diff, tp, fp, tn, fn, '
+          'n_pos_ref, n_neg_ref, n_pos_seg, n_neg_seg, n_intersection, '
+          'n_union, informedness, markedness, average_distance, '
+          'hausdorff_distance, hausdorff95_distance (in mm, from the voxel '
+          'size), connected_elements (TPc, FPc, FNc component counts); '
+          'regression: mse, rmse, mae; or the dotted path of a '
+          'BaseEvaluation subclass. Names in any case. Empty masks give no '
+          'NaN: ratios take their perfect value, vol_diff inf for an empty '
+          'reference, distances to an empty mask the image diagonal. '
+          'Empty: dice, '
+          'jaccard, average_distance (segmentation), mse, rmse, mae '
+          '(regression)'),
     Param('save_csv_dir', to_str, '',
-          'Folder for evaluation CSV files; empty: <model_dir>/evaluation',
+          'Folder of the evaluation CSV (evaluation.csv); empty: '
+          '<model_dir>/evaluation',
           path=True),
 )
 

@@ -754,7 +754,9 @@ def format_help(app_section=None, input_sections=()):
         'actions:',
         '  train                     train the network (section [TRAINING])',
         '  inference                 run inference (section [INFERENCE])',
-        '  evaluation                evaluate inference outputs (reserved)',
+        '  evaluation                evaluate inference outputs against '
+        'references',
+        '                            (section [EVALUATION])',
         '', 'options:',
         '  -h, --help                show this help and exit',
         '  -c FILE, --conf FILE      the configuration file (INI)',
