@@ -57,6 +57,15 @@ def check_names(system_param):
         raise UserInputError('[NETWORK] name = {}: {}'.format(net_name, error))
 
 
+def add_user_import_paths(config_file):
+    """Put the config file's folder and the current folder first on the
+    import path, so that ``-a mymodule.MyApp`` (or a network or handler
+    named by dotted path) imports from there, as users expect."""
+    for folder in (os.path.dirname(os.path.abspath(config_file)), os.getcwd()):
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+
+
 def _prepare_model_dir(system_param):
     from niftydrive.io.misc_io import touch_folder
     from niftydrive.utilities.errors import UserInputError
@@ -73,6 +82,7 @@ def _run(argv):
 
     set_logger()  # console logging, so configuration warnings are seen
     system_param, input_data_param = user_parameters_parser.parse(argv)
+    add_user_import_paths(system_param['SYSTEM'].config_file)
     check_names(system_param)
     model_dir = _prepare_model_dir(system_param)
     action = system_param['SYSTEM'].action
@@ -95,7 +105,7 @@ def main(argv=None):
     """Run ``net_run`` with ``argv`` (default ``sys.argv[1:]``); the exit code."""
     from niftydrive.utilities.errors import UserInputError
     from niftydrive.utilities.user_parameters_parser import HelpRequested
-    logger = logging.getLogger('niftydrive')
+    logger = logging.getLogger()
     saved_state = (list(logger.handlers), logger.level)
     try:
         return _run(argv)

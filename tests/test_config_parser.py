@@ -13,13 +13,11 @@ from niftydrive.utilities.user_parameters_default import (
 from niftydrive.utilities.user_parameters_parser import (
     CommandLineError, HelpRequested, format_help, parse, parse_config_file)
 
-from shared_data import NIFTYNET_CONFIGS
+from shared_data import (
+    NIFTYNET_CONFIGS, needs_niftynet_configs, niftynet_config as _config)
 
-CONFIG_FILES = sorted(glob.glob(os.path.join(NIFTYNET_CONFIGS, '*.ini')))
-
-
-def _config(name):
-    return os.path.join(NIFTYNET_CONFIGS, name)
+CONFIG_FILES = sorted(glob.glob(os.path.join(NIFTYNET_CONFIGS, '*.ini'))) or [
+    pytest.param('', marks=needs_niftynet_configs)]
 
 
 def write_config(folder, text, name='config.ini'):
@@ -67,6 +65,7 @@ SEGMENTATION = """
 """
 
 
+@needs_niftynet_configs
 def test_there_are_15_niftynet_configs():
     assert len(CONFIG_FILES) == 15
 
@@ -246,15 +245,29 @@ def test_command_line_overrides_are_typed(tmp_path):
     assert system_param['SYSTEM'].cuda_devices == ''
 
 
-def test_custom_section_accepts_application_keys(tmp_path):
-    path = write_config(tmp_path, TOY + '    noise_level = 0.5\n'
-                                        '    names = a, b\n')
+def test_custom_section_of_a_user_application_accepts_its_keys(tmp_path):
+    path = write_config(tmp_path, TOY.replace('name = toy', 'name = my.pkg.App')
+                        + '    noise_level = 0.5\n    names = a, b\n')
     system_param, _ = parse(['train', '-c', path, '--vector_size', '7',
                              '--CUSTOM.extra', '(1, 2)', '--noise_level', '2'])
     custom = system_param['CUSTOM']
-    assert custom.name == 'toy' and custom.vector_size == 7
+    assert custom.name == 'my.pkg.App' and custom.vector_size == 7
     assert custom.noise_level == 2 and custom.names == ('a', 'b')
     assert custom.extra == (1, 2)
+
+
+def test_toy_application_section_refuses_misspelt_keys(tmp_path):
+    path = write_config(tmp_path, TOY + '    n_inteprolations = 4\n')
+    message = _error(['train', '-c', path])
+    assert 'unknown key `n_inteprolations` in [CUSTOM]' in message
+    assert 'did you mean `n_interpolations`?' in message
+    path = write_config(tmp_path, TOY)
+    assert 'did you mean `n_interpolations`' in _error(
+        ['train', '-c', path, '--CUSTOM.n_inteprolations', '4'])
+    # the same file names a user application: its extra keys are its own
+    assert parse(['train', '-c', path, '-a', 'my.pkg.App',
+                  '--CUSTOM.n_inteprolations', '4'])[0]['CUSTOM'] \
+        .n_inteprolations == 4
 
 
 def test_application_option_overrides_config_name(tmp_path):
@@ -400,11 +413,117 @@ def test_validation_needs_a_split(tmp_path):
 
 def test_out_of_range_values(tmp_path):
     path = write_config(tmp_path, TOY)
-    assert 'at least 1' in _error(['train', '-c', path, '--batch_size', '0'])
+    assert 'it must be >= 1' in _error(['train', '-c', path, '--batch_size', '0'])
     assert 'must be in [0, 1)' in _error(
         ['train', '-c', path, '--exclude_fraction_for_inference', '1.5'])
-    assert 'starting_iter = -3' in _error(
+    assert '`starting_iter` = -3' in _error(
         ['train', '-c', path, '--starting_iter', '-3'])
+
+
+HUGE = '1' + '0' * 23   # 1e23 written as an integer
+
+
+@pytest.mark.parametrize('option, value, message', [
+    ('lr', 'inf', '`lr` = inf in [TRAINING] is out of range: it must be > 0'),
+    ('lr', '-inf', '`lr` = -inf in [TRAINING] is out of range'),
+    ('lr', 'nan', '`lr` = nan in [TRAINING] is out of range'),
+    ('lr', '0', '`lr` = 0.0 in [TRAINING] is out of range: it must be > 0'),
+    ('stddev', 'nan', '`stddev` = nan in [CUSTOM] is out of range: it must '
+                      'be >= 0'),
+    ('stddev', '-inf', '`stddev` = -inf in [CUSTOM] is out of range'),
+    ('decay', '-0.5', '`decay` = -0.5 in [NETWORK] is out of range: it must '
+                      'be >= 0'),
+    ('decay', '-inf', '`decay` = -inf in [NETWORK]'),
+    ('max_checkpoints', '0', '`max_checkpoints` = 0 in [TRAINING] is out of '
+                             'range: it must be >= 1'),
+    ('num_threads', '-1', '`num_threads` = -1 in [SYSTEM] is out of range: '
+                          'it must be in [1, 256]'),
+    ('max_checkpoints', HUGE, '`max_checkpoints` = {} in [TRAINING] is out '
+                              'of range: integers here are at most '
+                              '2147483647'.format(HUGE)),
+    ('queue_length', HUGE, '`queue_length` = {} in [NETWORK]'.format(HUGE)),
+    ('num_gpus', HUGE, '`num_gpus` = {} in [SYSTEM]'.format(HUGE)),
+    ('batch_size', HUGE, '`batch_size` = {} in [NETWORK]'.format(HUGE)),
+    ('vector_size', '-7', '`vector_size` = -7 in [CUSTOM] is out of range'),
+    ('vector_size', '100000000', '`vector_size` = 100000000 in [CUSTOM] is '
+                                 'out of range: it must be in [1, 100000]'),
+    ('TRAINING.rotation_angle', '(-10, inf)',
+     '`rotation_angle` = (-10.0, inf) in [TRAINING] is out of range: each '
+     'value must be finite'),
+])
+def test_values_out_of_range_name_key_and_value(tmp_path, option, value,
+                                                message):
+    path = write_config(tmp_path, TOY)
+    assert message in _error(['train', '-c', path, '--' + option, value])
+    key = option.split('.')[-1]
+    section = 'CUSTOM' if key in ('stddev', 'vector_size') else next(
+        name for name, schema in SUPPORTED_DEFAULT_SECTIONS.items()
+        if key in schema)
+    text = '\n'.join(line for line in TOY.splitlines()
+                     if not line.strip().startswith(key + ' ='))
+    if '[{}]'.format(section) not in text:
+        text += '\n    [{}]'.format(section)
+    text = text.replace('[{}]'.format(section), '[{}]\n    {} = {}'.format(
+        section, key, value))
+    in_file = write_config(tmp_path, text, 'file.ini')
+    assert message.split(' is out of range')[0] in _error(
+        ['train', '-c', in_file])
+
+
+def test_input_and_application_ranges(tmp_path):
+    path = write_config(tmp_path, SEGMENTATION.format(training=''))
+    assert '`num_classes` = {} in [SEGMENTATION] is out of range'.format(
+        HUGE) in _error(['train', '-c', path, '--num_classes', HUGE])
+    assert '`spatial_window_size` = (0, 42, 42) in [T1] (an input data ' \
+           'section) is out of range: each value must be in [1, 65535]' in \
+        _error(['train', '-c', path, '--T1.spatial_window_size', '0,42,42'])
+    assert '`pixdim` = (1.0, -1.0, 1.0) in [label]' in _error(
+        ['train', '-c', path, '--label.pixdim', '1,-1,1'])
+
+
+def test_values_in_range_are_accepted(tmp_path):
+    path = write_config(tmp_path, TOY)
+    system_param, _ = parse(['train', '-c', path, '--lr', '1e-30',
+                             '--max_checkpoints', '1', '--decay', '0',
+                             '--stddev', '0', '--fill_constant', 'nan',
+                             '--num_gpus', '0', '--starting_iter', '-1',
+                             '--queue_length', '2147483647'])
+    assert system_param['TRAINING'].lr == 1e-30
+    assert system_param['INFERENCE'].fill_constant != \
+        system_param['INFERENCE'].fill_constant   # nan: fill allows it
+    assert system_param['NETWORK'].queue_length == 2 ** 31 - 1
+
+
+def test_help_shows_the_allowed_range():
+    text = format_help()
+    assert 'allowed: >= 1 (default: 100)' in text   # max_checkpoints
+    assert 'allowed: > 0 (default: 0.01)' in text   # lr
+
+
+def test_config_with_byte_order_mark_is_read(tmp_path):
+    path = tmp_path / 'bom.ini'
+    path.write_bytes(b'\xef\xbb\xbf' + textwrap.dedent(TOY).lstrip()
+                     .encode('utf-8'))
+    system_param, _ = parse(['train', '-c', str(path)])
+    assert system_param['SYSTEM'].num_threads == 1
+
+
+@pytest.mark.parametrize('content, message', [
+    (b'[SYSTEM]\nmodel_dir = caf\xe9\n', 'is not a UTF-8 text file (byte 24'),
+    (b'\x1f\x8b\x08\x00\x00\x00\x00\x00', 'is not a UTF-8 text file'),
+    (b'[SYSTEM]\x00\x00\x00\n', 'is a binary file (it contains NUL bytes)'),
+])
+def test_binary_or_non_utf8_config_gives_one_line(tmp_path, content, message):
+    path = tmp_path / 'bad.ini'
+    path.write_bytes(content)
+    error = _error(['train', '-c', str(path)])
+    assert message in error and str(path) in error and '\n' not in error
+
+
+def test_config_that_is_a_fifo_is_refused_without_blocking(tmp_path):
+    path = str(tmp_path / 'fifo.ini')
+    os.mkfifo(path)
+    assert 'is not a regular file' in _error(['train', '-c', path])
 
 
 # ------------------------------------------------------------------- help
@@ -431,6 +550,9 @@ def test_help_with_a_config_shows_its_application_and_inputs(tmp_path):
 
 def test_system_key_in_custom_section_is_kept_with_a_warning(tmp_path, caplog):
     path = write_config(tmp_path, TOY + '    max_iter = 3\n')
+    assert 'it belongs in [TRAINING]' in _error(['train', '-c', path])
+    path = write_config(tmp_path, TOY.replace('name = toy', 'name = my.pkg.App')
+                        + '    max_iter = 3\n')
     with caplog.at_level(logging.WARNING, logger='niftydrive.config'):
         system_param, _ = parse(['train', '-c', path])
     assert system_param['CUSTOM'].max_iter == 3

@@ -9,7 +9,7 @@ import pytest
 from niftydrive.net_run import main
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-from shared_data import NIFTYNET_CONFIGS
+from shared_data import niftynet_config
 
 TOY = """
     [SYSTEM]
@@ -98,7 +98,7 @@ def test_niftynet_applications_we_lack_are_reported(tmp_path, capsys):
                        ('default_monomodal_regression.ini', 'net_regress'),
                        ('label_driven_registration.ini', 'net_reg')):
         code, _, err = run_main(
-            ['train', '-c', os.path.join(NIFTYNET_CONFIGS, name),
+            ['train', '-c', niftynet_config(name),
              '--model_dir', str(tmp_path / 'm')], capsys)
         assert code == 1, name
         assert 'application "{}"'.format(what) in err
@@ -108,7 +108,7 @@ def test_niftynet_applications_we_lack_are_reported(tmp_path, capsys):
 
 def test_unknown_network_name(tmp_path, capsys):
     pytest.importorskip('niftydrive.application.segmentation_application')
-    config = os.path.join(NIFTYNET_CONFIGS, 'vnet_config.ini')
+    config = niftynet_config('vnet_config.ini')
     code, _, err = run_main(['train', '-c', config, '--model_dir',
                              str(tmp_path / 'm')], capsys)
     assert code == 1 and 'vnet' in err and 'not available in niftydrive yet' in err

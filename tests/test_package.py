@@ -28,3 +28,17 @@ def test_missing_tensorflow_says_how_to_install():
                             text=True, timeout=60)
     assert 'niftydrive needs TensorFlow 2.x' in result.stdout
     assert 'pip install "niftydrive[cpu]"' in result.stdout
+
+
+def test_no_machine_specific_absolute_path_in_code_or_tests():
+    import glob
+    import os
+    import re
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    pattern = re.compile(r"""['"](/work|/home|/Users|/root|/mnt)/""")
+    offenders = [
+        path for folder in ('niftydrive', 'tests', 'benchmarks')
+        for path in glob.glob(os.path.join(repo, folder, '**', '*.py'),
+                              recursive=True)
+        if pattern.search(open(path, encoding='utf-8').read())]
+    assert offenders == []

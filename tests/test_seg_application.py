@@ -156,15 +156,13 @@ def test_window_larger_than_the_image_is_padded(tmp_path, dataset):
     assert nib.load(rows[0].split(',')[1]).shape == (16, 16, 16)
 
 
-from shared_data import NIFTYNET_CONFIGS as SHARED_CONFIGS  # noqa: E402
+from shared_data import niftynet_config  # noqa: E402
 
 
 @pytest.mark.parametrize('name', ['default_segmentation.ini', 'highres3dnet_config.ini', 'unet_config.ini',
                                   'default_multimodal_segmentation.ini'])
 def test_niftynet_segmentation_configs_say_their_data_is_missing(tmp_path, capsys, name):
-    path = os.path.join(SHARED_CONFIGS, name)
-    if not os.path.isfile(path):
-        pytest.skip('shared/niftynet-configs not beside the repository')
+    path = niftynet_config(name)
     code = main(['train', '-c', path, '--model_dir', str(tmp_path / 'model')])
     err = capsys.readouterr().err
     assert code == 1

@@ -140,9 +140,12 @@ class ApplicationDriver(object):
             raise
         if system_param is None:
             raise UserInputError('the [SYSTEM] section is missing')
-        if not os.path.isdir(system_param.model_dir):
-            raise UserInputError('model folder {} does not exist (SYSTEM: '
-                                 'model_dir)'.format(system_param.model_dir))
+        if not getattr(system_param, 'model_dir', None):
+            raise UserInputError('[SYSTEM] model_dir is not set')
+        try:  # NiftyNet required it to exist; creating it is friendlier
+            touch_folder(system_param.model_dir)
+        except UserInputError as error:
+            raise UserInputError('[SYSTEM] model_dir: {}'.format(error)) from None
         self.action = resolve_action(system_param.action)
         self.event_handler_names = tuple(
             getattr(system_param, 'event_handler', None) or DEFAULT_EVENT_HANDLERS)

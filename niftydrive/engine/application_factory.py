@@ -185,7 +185,15 @@ class ApplicationFactory(ModuleFactory):
                 'in niftydrive yet; available: {}'.format(
                     name.strip(), NIFTYNET_APPS_NOT_AVAILABLE[name.strip()],
                     ', '.join(sorted(SUPPORTED_APP))))
-        return super(ApplicationFactory, cls).create(name)
+        app_class = super(ApplicationFactory, cls).create(name)
+        from niftydrive.application.base_application import BaseApplication
+        if not (isinstance(app_class, type) and
+                issubclass(app_class, BaseApplication)):
+            raise UserInputError(
+                'application "{}" is not a subclass of niftydrive.application.'
+                'base_application.BaseApplication; an application must '
+                'subclass it'.format(name))
+        return app_class
 
 
 class ApplicationNetFactory(ModuleFactory):

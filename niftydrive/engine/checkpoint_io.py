@@ -109,8 +109,10 @@ def infer_latest_model_file(checkpoint_dir, key='starting_iter'):
                 'checkpoint state file {} is missing or names no checkpoint; '
                 '{}'.format(state_file, what_to_do(checkpoint_dir, key)))
         raise MissingCheckpointError(
-            'no checkpoint in {}: train first, or set starting_iter = 0 to '
-            'train from scratch'.format(checkpoint_dir))
+            'no checkpoint in {}: train first (starting_iter = 0 trains from '
+            'scratch), or point model_dir at a trained model, or set '
+            'inference_iter/starting_iter to a saved iteration'.format(
+                checkpoint_dir))
     latest = state.model_checkpoint_path
     try:
         return int(latest.rsplit('-', 1)[-1])

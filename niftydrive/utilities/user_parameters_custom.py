@@ -5,14 +5,17 @@ An application declares ``REQUIRED_CONFIG_SECTION`` (e.g. ``SEGMENTATION``);
 its section's keys are declared here.  NiftyNet's application sections are
 all declared, so NiftyNet configs parse even for applications niftydrive
 does not have yet.  ``[CUSTOM]`` is the section of the toy application and
-of user applications: besides its declared keys it accepts any key (values
-parsed with the generic literal syntax).
+of user applications: for the toy application only its declared keys are
+accepted (a misspelt key gets a did-you-mean error); for a user application
+(a dotted import path) any other key too, its value parsed with the generic
+literal syntax.
 """
 from collections import OrderedDict
 
-from niftydrive.utilities.user_parameters_default import Param, make_section
+from niftydrive.utilities.user_parameters_default import (
+    AT_LEAST_0, AT_LEAST_1, FRACTION, Param, make_section)
 from niftydrive.utilities.user_parameters_helper import (
-    parse_literal, str2boolean, str_array, to_float, to_int, to_str)
+    Range, parse_literal, str2boolean, str_array, to_float, to_int, to_str)
 
 # application short name -> its REQUIRED_CONFIG_SECTION
 APP_SECTIONS = OrderedDict((
@@ -24,6 +27,11 @@ APP_SECTIONS = OrderedDict((
     ('net_reg', 'REGISTRATION'),
     ('toy', 'CUSTOM'),
 ))
+
+# -1: not set.  More classes than this is a typo, not a segmentation.
+MAX_CLASSES = 10000
+# The toy GAN learns short vectors; longer ones than this are a typo.
+MAX_VECTOR_SIZE = 100000
 
 
 def _input_names(name, what):
@@ -37,18 +45,22 @@ SEGMENTATION = make_section(
     _input_names('weight', 'voxel-wise loss weights'),
     _input_names('inferred', 'inferred output (evaluation)'),
     _input_names('sampler', 'sampling weight/frequency map'),
-    Param('num_classes', to_int, -1, 'Number of segmentation classes'),
+    Param('num_classes', to_int, -1, 'Number of segmentation classes',
+          check=Range(-1, MAX_CLASSES)),
     Param('output_prob', str2boolean, False,
           'Inference writes class probabilities instead of labels'),
     Param('label_normalisation', str2boolean, False,
           'Map label values to 0..num_classes-1 (mapping saved in model_dir)'),
     Param('min_sampling_ratio', to_float, 0.0,
           'Minimum fraction of a window covered by each label '
-          '(balanced/weighted sampling)'),
+          '(balanced/weighted sampling)',
+          check=FRACTION),
     Param('min_numb_labels', to_int, 1,
-          'Minimum number of labels a sampled window contains'),
+          'Minimum number of labels a sampled window contains',
+          check=AT_LEAST_1),
     Param('rand_samples', to_int, 0,
-          'Number of windows sampled at random positions'),
+          'Number of windows sampled at random positions',
+          check=AT_LEAST_0),
     Param('evaluation_units', to_str, 'foreground',
           'What each evaluation row measures, comma-separated: foreground '
           '(each non-zero label), label (each label, background included), '
@@ -63,7 +75,8 @@ REGRESSION = make_section(
     _input_names('sampler', 'sampling weight map'),
     _input_names('inferred', 'inferred output (evaluation)'),
     Param('loss_border', to_int, 0,
-          'Border width excluded from the loss'),
+          'Border width excluded from the loss',
+          check=AT_LEAST_0),
     Param('error_map', str2boolean, False,
           'Inference writes the error map'),
 )
@@ -71,9 +84,11 @@ REGRESSION = make_section(
 GAN = make_section(
     _input_names('image', 'real images'),
     _input_names('conditioning', 'conditioning inputs'),
-    Param('noise_size', to_int, 100, 'Length of the generator noise vector'),
+    Param('noise_size', to_int, 100, 'Length of the generator noise vector',
+          check=AT_LEAST_1),
     Param('n_interpolations', to_int, 10,
-          'Number of interpolation steps in inference'),
+          'Number of interpolation steps in inference',
+          check=AT_LEAST_1),
 )
 
 AUTOENCODER = make_section(
@@ -84,9 +99,11 @@ AUTOENCODER = make_section(
           choices=('encode', 'encode-decode', 'sample',
                    'linear_interpolation')),
     Param('noise_stddev', to_float, 1.0,
-          'Noise standard deviation (inference_type = sample)'),
+          'Noise standard deviation (inference_type = sample)',
+          check=AT_LEAST_0),
     Param('n_interpolations', to_int, 10,
-          'Interpolation steps (inference_type = linear_interpolation)'),
+          'Interpolation steps (inference_type = linear_interpolation)',
+          check=AT_LEAST_1),
 )
 
 CLASSIFICATION = make_section(
@@ -94,7 +111,8 @@ CLASSIFICATION = make_section(
     _input_names('label', 'class label'),
     _input_names('sampler', 'sampling map'),
     _input_names('inferred', 'inferred output (evaluation)'),
-    Param('num_classes', to_int, -1, 'Number of classes'),
+    Param('num_classes', to_int, -1, 'Number of classes',
+          check=Range(-1, MAX_CLASSES)),
     Param('output_prob', str2boolean, False,
           'Inference writes class probabilities'),
     Param('label_normalisation', str2boolean, False,
@@ -115,16 +133,20 @@ CUSTOM = make_section(
           'The application: a short name (toy, net_segment, ...) or the '
           'dotted import path of a BaseApplication subclass'),
     Param('vector_size', to_int, 100,
-          '[toy] Length of the random vectors the toy GAN learns'),
+          '[toy] Length of the random vectors the toy GAN learns',
+          check=Range(1, MAX_VECTOR_SIZE)),
     Param('mean', to_float, 0.0,
           '[toy] Mean of the real (normally distributed) vectors'),
     Param('stddev', to_float, 1.0,
-          '[toy] Standard deviation of the real vectors'),
+          '[toy] Standard deviation of the real vectors',
+          check=AT_LEAST_0),
     Param('n_interpolations', to_int, 10,
           '[toy] Vectors come in runs of this many, evenly spaced between two '
-          'random end points'),
+          'random end points',
+          check=AT_LEAST_1),
     Param('inference_batches', to_int, 4,
-          '[toy] Number of batches of generated vectors inference writes'),
+          '[toy] Number of batches of generated vectors inference writes',
+          check=AT_LEAST_1),
 )
 
 SUPPORTED_ARG_SECTIONS = OrderedDict((
@@ -137,7 +159,8 @@ SUPPORTED_ARG_SECTIONS = OrderedDict((
     ('CUSTOM', CUSTOM),
 ))
 
-# Sections accepting keys they do not declare (user applications).
+# Sections accepting keys they do not declare when the application is a
+# user application (not one of APP_SECTIONS).
 OPEN_SECTIONS = frozenset(('CUSTOM',))
 
 # NiftyNet 0.2's net_evaluate settings section (default_eval_config.ini):

@@ -9,13 +9,37 @@ help text says so.  Each section is an ordered dict ``key -> Param``.
 from collections import OrderedDict
 
 from niftydrive.utilities.user_parameters_helper import (
-    TYPE_NAMES, float_array, int_array, spatial_atleast3d, spatialnumarray,
-    str2boolean, str_array, to_float, to_int, to_str)
+    NUMERIC_PARSERS, TYPE_NAMES, Range, float_array, int_array,
+    spatial_atleast3d, spatialnumarray, str2boolean, str_array, to_float,
+    to_int, to_str)
 
 SYSTEM_SECTIONS = ('SYSTEM', 'NETWORK', 'TRAINING', 'INFERENCE', 'EVALUATION')
 SUPPORTED_ACTIONS = ('train', 'inference', 'evaluation')
 
 NOT_USED_YET = ' [NiftyNet parameter, read but not used by niftydrive yet]'
+
+# Ranges shared by several keys.
+AT_LEAST_0 = Range(0)
+AT_LEAST_1 = Range(1)
+POSITIVE = Range(0, low_open=True)
+FRACTION = Range(0, 1)
+# Voxels along one axis of a window or padding: generous for any scanner.
+MAX_VOXELS_PER_AXIS = 65535
+
+
+# Names users bring from other tools, mapped to ours: suggested before any
+# spelling-based guess ("did you mean `lr`?" for `learning_rate`).
+KEY_ALIASES = {
+    'learning_rate': 'lr', 'learningrate': 'lr', 'optimizer': 'optimiser',
+    'iterations': 'max_iter', 'num_iterations': 'max_iter',
+    'n_iterations': 'max_iter', 'max_iterations': 'max_iter',
+    'num_steps': 'max_iter', 'steps': 'max_iter',
+    'batchsize': 'batch_size', 'weight_decay': 'decay',
+    'checkpoint_dir': 'model_dir', 'output_dir': 'model_dir',
+    'num_workers': 'num_threads', 'gpus': 'num_gpus', 'n_gpus': 'num_gpus',
+    'loss': 'loss_type', 'network': 'name', 'net_name': 'name',
+    'resume': 'starting_iter', 'checkpoint_every_n': 'save_every_n',
+}
 
 
 class Param(object):
@@ -24,17 +48,22 @@ class Param(object):
     ``path`` is True for file or folder names: a relative path written in a
     config file resolves against the config file's folder (a relative path
     given on the command line, against the current directory).  ``choices``
-    limits the accepted values.
+    limits the accepted values; ``check``, a ``Range``, bounds a numeric
+    value (every item of a tuple).  Numeric keys without a ``check`` still
+    refuse ``inf``/``nan`` and integers beyond 32 bits.
     """
 
     def __init__(self, name, parse, default, help_text, path=False,
-                 choices=None):
+                 choices=None, check=None):
         self.name = name
         self.parse = parse
         self.default = default
         self.help = help_text
         self.path = path
         self.choices = choices
+        self.declared_check = check
+        self.check = check if check is not None or parse not in \
+            NUMERIC_PARSERS else Range()
 
     @property
     def type_name(self):
@@ -56,10 +85,12 @@ SYSTEM = make_section(
           'Set CUDA_VISIBLE_DEVICES, e.g. "0,1"; empty keeps the system '
           'default'),
     Param('num_threads', to_int, 2,
-          'Number of threads filling the input queues (training; at least 1)'),
+          'Number of threads filling the input queues (training)',
+          check=Range(1, 256)),
     Param('num_gpus', to_int, 1,
           'Number of training towers (GPUs; on a machine without GPUs the '
-          'towers run on CPU devices)'),
+          'towers run on CPU devices)',
+          check=Range(0, 64)),
     Param('model_dir', to_str, '',
           'Folder for checkpoints (models/), TensorBoard logs (logs/), '
           'settings and log files; empty: <config folder>/model',
@@ -84,14 +115,17 @@ NETWORK = make_section(
           'dotted import path of a user network class'),
     Param('activation_function', to_str, 'relu',
           'Activation function of the network layers'),
-    Param('batch_size', to_int, 2, 'Number of windows per batch (per tower)'),
+    Param('batch_size', to_int, 2, 'Number of windows per batch (per tower)',
+          check=AT_LEAST_1),
     Param('smaller_final_batch_mode', to_str, 'pad',
           'How a final incomplete batch is handled: pad, drop or dynamic',
           choices=('pad', 'drop', 'dynamic')),
-    Param('decay', to_float, 0.0, '[Training only] Weight decay factor'),
+    Param('decay', to_float, 0.0, '[Training only] Weight decay factor',
+          check=AT_LEAST_0),
     Param('reg_type', to_str, 'L2', '[Training only] Regulariser type'),
     Param('volume_padding_size', spatialnumarray, (0, 0, 0),
-          'Padding added around each volume (one value: all dimensions)'),
+          'Padding added around each volume (one value: all dimensions)',
+          check=Range(0, MAX_VOXELS_PER_AXIS)),
     Param('volume_padding_mode', to_str, 'minimum',
           'numpy.pad mode used for volume padding'),
     Param('window_sampling', to_str, 'uniform',
@@ -99,7 +133,8 @@ NETWORK = make_section(
           'balanced, weighted or patch',
           choices=('uniform', 'resize', 'balanced', 'weighted', 'patch')),
     Param('queue_length', to_int, 5,
-          'Capacity (in windows) of the input buffer queue'),
+          'Capacity (in windows) of the input buffer queue',
+          check=AT_LEAST_1),
     Param('multimod_foreground_type', to_str, 'and',
           'How the foreground masks of several modalities combine (with '
           'normalise_foreground_only): and (intersection), or (union), multi '
@@ -114,7 +149,8 @@ NETWORK = make_section(
           '(5) or median (3)', choices=('percentile', 'quartile', 'median')),
     Param('cutoff', float_array, (0.01, 0.99),
           'Lowest and highest landmark percentiles (fractions) of histogram '
-          'normalisation'),
+          'normalisation',
+          check=FRACTION),
     Param('foreground_type', to_str, 'otsu_plus',
           'Foreground mask used by normalisation when '
           'normalise_foreground_only: otsu_plus/otsu_minus (above/below '
@@ -140,7 +176,8 @@ NETWORK = make_section(
     Param('bias_initializer', to_str, 'zeros',
           'Initialiser of bias parameters'),
     Param('keep_prob', to_float, 1.0,
-          'Dropout keep probability, for networks that support dropout'),
+          'Dropout keep probability, for networks that support dropout',
+          check=Range(0, 1, low_open=True)),
 )
 
 TRAINING = make_section(
@@ -148,7 +185,8 @@ TRAINING = make_section(
           'Optimiser: adam, gradientdescent, momentum, nesterov, adagrad, '
           'rmsprop'),
     Param('sample_per_volume', to_int, 1,
-          'Number of windows sampled from each image in turn'),
+          'Number of windows sampled from each image in turn',
+          check=AT_LEAST_1),
     Param('rotation_angle', float_array, (),
           'Min/max rotation angle of augmentation, e.g. (-10.0, 10.0)'
           + NOT_USED_YET),
@@ -167,23 +205,29 @@ TRAINING = make_section(
     Param('bias_field_range', float_array, (),
           'Range of bias field augmentation coefficients' + NOT_USED_YET),
     Param('bf_order', to_int, 3,
-          'Polynomial order of bias field augmentation' + NOT_USED_YET),
+          'Polynomial order of bias field augmentation' + NOT_USED_YET,
+          check=AT_LEAST_0),
     Param('random_flipping_axes', int_array, (),
           'Axes that may be flipped for augmentation, e.g. (0, 1)'
           + NOT_USED_YET),
     Param('do_elastic_deformation', str2boolean, False,
           'Enable elastic deformation' + NOT_USED_YET),
     Param('num_ctrl_points', to_int, 4,
-          'Control points of the elastic deformation' + NOT_USED_YET),
+          'Control points of the elastic deformation' + NOT_USED_YET,
+          check=AT_LEAST_1),
     Param('deformation_sigma', to_float, 15.0,
-          'Standard deviation of the elastic deformation' + NOT_USED_YET),
+          'Standard deviation of the elastic deformation' + NOT_USED_YET,
+          check=AT_LEAST_0),
     Param('proportion_to_deform', to_float, 0.5,
-          'Fraction of samples deformed elastically' + NOT_USED_YET),
-    Param('lr', to_float, 0.01, 'Learning rate'),
+          'Fraction of samples deformed elastically' + NOT_USED_YET,
+          check=FRACTION),
+    Param('lr', to_float, 0.01, 'Learning rate',
+          check=POSITIVE),
     Param('loss_type', to_str, 'Dice', 'Loss function name'),
     Param('starting_iter', to_int, 0,
           'Resume from this iteration: 0 starts afresh, N restores '
-          'model.ckpt-N, -1 restores the latest checkpoint'),
+          'model.ckpt-N, -1 restores the latest checkpoint',
+          check=Range(-1)),
     Param('save_every_n', to_int, 500,
           'Save a checkpoint every n iterations (<= 0: only at the end)'),
     Param('tensorboard_every_n', to_int, 20,
@@ -195,36 +239,45 @@ TRAINING = make_section(
           'Stop training with an error when the loss or another console '
           'value is NaN or infinite, and never save non-finite weights '
           '(False: train on)'),
-    Param('max_iter', to_int, 10000, 'Last training iteration'),
+    Param('max_iter', to_int, 10000, 'Last training iteration',
+          check=AT_LEAST_0),
     Param('max_checkpoints', to_int, 100,
-          'Number of recent checkpoints kept (at least 2)'),
+          'Number of recent checkpoints kept (1 keeps 2, as in NiftyNet)',
+          check=AT_LEAST_1),
     Param('validation_every_n', to_int, -1,
           'Run validation after every n training iterations (<= 0: never); '
           'needs a validation split (exclude_fraction_for_validation > 0 or '
           'a dataset_split_file with Validation rows)'),
     Param('validation_max_iter', to_int, 1,
-          'Number of validation iterations each time validation runs'),
+          'Number of validation iterations each time validation runs',
+          check=AT_LEAST_1),
     Param('exclude_fraction_for_validation', to_float, 0.0,
-          'Fraction of subjects held out for validation (new split only)'),
+          'Fraction of subjects held out for validation (new split only)',
+          check=Range(0, 1, high_open=True)),
     Param('exclude_fraction_for_inference', to_float, 0.0,
-          'Fraction of subjects held out for inference (new split only)'),
+          'Fraction of subjects held out for inference (new split only)',
+          check=Range(0, 1, high_open=True)),
     Param('vars_to_restore', to_str, '',
           'Regular expression: restore only matching variables' + NOT_USED_YET),
     Param('vars_to_freeze', to_str, '',
           'Regular expression: variables kept fixed in training'
           + NOT_USED_YET),
     Param('patience', to_int, 100,
-          'Iterations before early-stopping monitoring starts' + NOT_USED_YET),
+          'Iterations before early-stopping monitoring starts' + NOT_USED_YET,
+          check=AT_LEAST_0),
     Param('early_stopping_mode', to_str, 'mean',
           'Early stopping criterion' + NOT_USED_YET),
 )
 
 INFERENCE = make_section(
     Param('spatial_window_size', spatial_atleast3d, (),
-          'Window size for inference (padded with 1s to 3D); empty: the '
-          'input sections\' spatial_window_size'),
+          'Window size for inference (padded with 1s to 3D; a 0 keeps that '
+          'axis of the input sections\' size); empty: the input sections\' '
+          'spatial_window_size',
+          check=Range(0, MAX_VOXELS_PER_AXIS)),
     Param('inference_iter', to_int, -1,
-          'Checkpoint iteration to restore for inference (-1: the latest)'),
+          'Checkpoint iteration to restore for inference (-1: the latest)',
+          check=Range(-1)),
     Param('dataset_to_infer', to_str, '',
           'Subjects to run inference on: Training, Validation, Inference, '
           'All; empty: the inference split if there is one, else all',
@@ -235,12 +288,15 @@ INFERENCE = make_section(
     Param('output_postfix', to_str, '_niftynet_out',
           'Suffix of output file names'),
     Param('output_interp_order', to_int, 0,
-          'Interpolation order used to resample outputs'),
+          'Interpolation order used to resample outputs',
+          check=Range(0, 5)),
     Param('border', spatialnumarray, (0, 0, 0),
           'Width cropped from each side of every output window (one value: '
-          'all dimensions)'),
+          'all dimensions)',
+          check=Range(0, MAX_VOXELS_PER_AXIS)),
     Param('fill_constant', to_float, 0.0,
-          'Value filling output voxels no window covered'),
+          'Value filling output voxels no window covered',
+          check=Range(finite=False)),
 )
 
 EVALUATION = make_section(
@@ -295,12 +351,14 @@ INPUT_DATA = make_section(
           'Interpolation order used when resampling this source (0-3)',
           choices=(0, 1, 2, 3)),
     Param('pixdim', float_array, (),
-          'Voxel size to resample to, e.g. (1.0, 1.0, 1.0); empty: keep'),
+          'Voxel size to resample to, e.g. (1.0, 1.0, 1.0); empty: keep',
+          check=POSITIVE),
     Param('axcodes', str_array, (),
           'Orientation to reorient to, e.g. (A, R, S); empty: keep'),
     Param('spatial_window_size', spatial_atleast3d, (),
           'Size of the windows sampled from this source (padded with 1s to '
-          '3D)'),
+          '3D)',
+          check=Range(1, MAX_VOXELS_PER_AXIS)),
     Param('loader', to_str, '',
           'Image loader: nibabel, opencv, skimage, pillow, simpleitk, numpy '
           'or dummy; empty: try the installed ones in that order'),

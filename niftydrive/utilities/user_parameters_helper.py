@@ -226,6 +226,67 @@ def has_section_in_config(config, required_custom_section):
             required_custom_section))
 
 
+INT32_MIN, INT32_MAX = -2 ** 31, 2 ** 31 - 1
+
+
+class Range(object):
+    """The values a numeric key allows (every item, for a tuple key).
+
+    ``low``/``high`` bound the value (``None``: unbounded; ``low_open``/
+    ``high_open`` exclude the bound itself); ``finite`` refuses ``inf`` and
+    ``nan``.  Whatever the bounds, integers must fit in 32 bits (TensorFlow
+    and numpy fail on larger ones far from the config).
+    """
+
+    def __init__(self, low=None, high=None, low_open=False, high_open=False,
+                 finite=True):
+        self.low = low
+        self.high = high
+        self.low_open = low_open
+        self.high_open = high_open
+        self.finite = finite
+
+    def _item_ok(self, item):
+        if isinstance(item, bool) or not isinstance(item, (int, float)):
+            return True
+        if beyond_int32(item):
+            return False
+        if item != item or item in (float('inf'), float('-inf')):
+            return not self.finite
+        if self.low is not None and (
+                item < self.low or (self.low_open and item == self.low)):
+            return False
+        if self.high is not None and (
+                item > self.high or (self.high_open and item == self.high)):
+            return False
+        return True
+
+    def contains(self, value):
+        """True if ``value`` (or every item of a tuple ``value``) is allowed."""
+        items = value if isinstance(value, (tuple, list)) else (value,)
+        return all(self._item_ok(item) for item in items)
+
+    def describe(self):
+        """The allowed values in words, e.g. ``>= 0.5`` or ``in (0, 1]``."""
+        if self.low is not None and self.high is not None:
+            return 'in {}{}, {}{}'.format('(' if self.low_open else '[',
+                                          self.low, self.high,
+                                          ')' if self.high_open else ']')
+        if self.low is not None:
+            return '{} {}'.format('>' if self.low_open else '>=', self.low)
+        if self.high is not None:
+            return '{} {}'.format('<' if self.high_open else '<=', self.high)
+        return 'finite' if self.finite else 'any number'
+
+
+def beyond_int32(value):
+    """True if ``value`` (or an item of a tuple ``value``) is an integer too
+    large for 32 bits."""
+    items = value if isinstance(value, (tuple, list)) else (value,)
+    return any(isinstance(item, int) and not INT32_MIN <= item <= INT32_MAX
+               for item in items)
+
+
 # Short descriptions of the types above, for help texts and error messages.
 TYPE_NAMES = {
     to_int: 'INT',
@@ -239,3 +300,8 @@ TYPE_NAMES = {
     spatialnumarray: 'INT_TUPLE',
     parse_literal: 'VALUE',
 }
+
+# Parsers of numbers (or tuples of numbers): their keys get a ``Range``.
+INTEGER_PARSERS = frozenset((to_int, int_array, spatial_atleast3d,
+                             spatialnumarray))
+NUMERIC_PARSERS = INTEGER_PARSERS | frozenset((to_float, float_array))

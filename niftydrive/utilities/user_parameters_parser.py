@@ -35,15 +35,17 @@ from niftydrive.utilities.user_parameters_custom import (
     APP_SECTIONS, LEGACY_SECTIONS, OPEN_SECTIONS, SUPPORTED_ARG_SECTIONS,
     app_of_section, custom_param)
 from niftydrive.utilities.user_parameters_default import (
-    INPUT_DATA, LEGACY_LOCATIONS, SUPPORTED_ACTIONS,
+    INPUT_DATA, KEY_ALIASES, LEGACY_LOCATIONS, SUPPORTED_ACTIONS,
     SUPPORTED_DEFAULT_SECTIONS, Param)
-from niftydrive.utilities.user_parameters_helper import strip_quotes, to_str
+from niftydrive.utilities.user_parameters_helper import (
+    INT32_MAX, beyond_int32, strip_quotes, to_str)
 from niftydrive.utilities.util_common import ParserNamespace, closest_match
 
 LOGGER = logging.getLogger('niftydrive.config')
 
 PROG = 'net_run'
 INPUT_SECTION_LABEL = '<input data section>'
+MAX_CONFIG_BYTES = 10 * 1024 * 1024
 APP_NAME_PARAM = Param('name', to_str, '',
                        'The application (short name or dotted path)')
 
@@ -165,17 +167,35 @@ def load_config(path):
             'configuration file {} is a folder, not a file'.format(path))
     if not os.path.exists(full_path):
         raise UserInputError('configuration file not found: {}'.format(path))
+    if not os.path.isfile(full_path):   # a FIFO would block the read
+        raise UserInputError('configuration file {} is not a regular file '
+                             '(a pipe or device?)'.format(path))
+    if os.path.getsize(full_path) > MAX_CONFIG_BYTES:
+        raise UserInputError(
+            'configuration file {} is {} bytes: too large for an INI '
+            'configuration file; is it the right file?'.format(
+                path, os.path.getsize(full_path)))
     config = configparser.ConfigParser(
         interpolation=None, inline_comment_prefixes=('#', ';'), strict=True)
     try:
-        with open(full_path, encoding='utf-8') as config_file:
-            config.read_file(config_file, source=full_path)
+        # utf-8-sig: editors on Windows start UTF-8 files with a byte-order
+        # mark, which is not part of the first line.
+        with open(full_path, encoding='utf-8-sig') as config_file:
+            text = config_file.read()
     except OSError as error:
         raise UserInputError('cannot read configuration file {}: {}'.format(
             path, error.strerror or error))
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as error:
         raise UserInputError(
-            'configuration file {} is not a UTF-8 text file'.format(path))
+            'configuration file {} is not a UTF-8 text file (byte {} cannot '
+            'be decoded): is it a binary file, or saved in another encoding? '
+            'Save it as UTF-8 text.'.format(path, error.start))
+    if '\x00' in text:
+        raise UserInputError(
+            'configuration file {} is a binary file (it contains NUL bytes), '
+            'not an INI text file'.format(path))
+    try:
+        config.read_string(text, source=full_path)
     except configparser.MissingSectionHeaderError as error:
         raise UserInputError(
             '{} line {}: "{}" comes before any [SECTION] header'.format(
@@ -225,9 +245,15 @@ def _schema(kind, canonical):
     return INPUT_DATA
 
 
-def _is_open(kind, canonical):
-    return kind == 'app' and (canonical in OPEN_SECTIONS
-                              or canonical not in SUPPORTED_ARG_SECTIONS)
+def _is_open(kind, canonical, app_name=None):
+    """Whether an application section accepts undeclared keys: a section
+    niftydrive declares no keys for, or [CUSTOM] of a user application (not
+    of the toy application, whose keys are all declared)."""
+    if kind != 'app':
+        return False
+    if canonical not in SUPPORTED_ARG_SECTIONS:
+        return True
+    return canonical in OPEN_SECTIONS and app_name not in APP_SECTIONS
 
 
 def _home_sections(key, active_app_section=None):
@@ -260,6 +286,15 @@ def _section_label(kind, name):
     return '[{}]'.format(name)
 
 
+def suggest_key(key, known_keys):
+    """The key a user probably meant: a known alias first (``learning_rate``
+    -> ``lr``), else the closest spelling; None if nothing is close."""
+    alias = KEY_ALIASES.get(key.lower())
+    if alias in known_keys:
+        return alias
+    return closest_match(key, known_keys)
+
+
 def unknown_key_error(key, section_name, kind, canonical, where,
                       active_app_section=None):
     """The ``UserInputError`` for a key its section does not declare."""
@@ -273,13 +308,13 @@ def unknown_key_error(key, section_name, kind, canonical, where,
                 '[{}]'.format(home) if home != INPUT_SECTION_LABEL
                 else 'an input data section' for home in homes)))
     own_keys = [name for name in _schema(kind, canonical)]
-    suggestion = closest_match(key, own_keys)
+    suggestion = suggest_key(key, own_keys)
     if suggestion:
         return UserInputError(
             '{}: unknown key `{}` in {}: did you mean `{}`?'.format(
                 where, key, label, suggestion))
     every_key = _all_keys()
-    suggestion = closest_match(key, list(every_key))
+    suggestion = suggest_key(key, list(every_key))
     if suggestion:
         section = every_key[suggestion]
         return UserInputError(
@@ -311,7 +346,26 @@ def convert_value(param, raw, section_label, where):
                 where, value, param.name, section_label, hint,
                 ', '.join(repr(c) if c == '' else str(c)
                           for c in param.choices)))
+    if param.check is not None and not param.check.contains(value):
+        raise UserInputError(
+            '{}: `{}` = {} in {} is out of range: {}'.format(
+                where, param.name, _format_value(value), section_label,
+                _range_phrase(param, value)))
     return value
+
+
+def _format_value(value):
+    if isinstance(value, tuple):
+        return '({})'.format(', '.join(str(item) for item in value))
+    return str(value)
+
+
+def _range_phrase(param, value):
+    if beyond_int32(value):
+        return 'integers here are at most {} (32 bits)'.format(INT32_MAX)
+    if isinstance(param.default, tuple):
+        return 'each value must be {}'.format(param.check.describe())
+    return 'it must be {}'.format(param.check.describe())
 
 
 _TYPE_PHRASES = {
@@ -329,10 +383,11 @@ def _type_phrase(param):
 class _ParsedSection(object):
     """The values of one section plus where each value came from."""
 
-    def __init__(self, kind, name, canonical):
+    def __init__(self, kind, name, canonical, app_name=None):
         self.kind = kind
         self.name = name
         self.canonical = canonical
+        self.is_open = _is_open(kind, canonical, app_name)
         self.schema = OrderedDict(_schema(kind, canonical))
         self.values = OrderedDict(
             (key, param.default) for key, param in self.schema.items())
@@ -343,7 +398,7 @@ class _ParsedSection(object):
         """The Param of ``key`` (open sections: a generic one), or None."""
         if key in self.schema:
             return self.schema[key]
-        if _is_open(self.kind, self.canonical):
+        if self.is_open:
             self.schema[key] = custom_param(key)
             return self.schema[key]
         return None
@@ -354,7 +409,7 @@ class _ParsedSection(object):
         return _section_label(self.kind, self.name)
 
 
-def _parse_file_sections(config, config_path, app_section):
+def _parse_file_sections(config, config_path, app_section, app_name=None):
     """Typed values of every section of ``config``: name -> _ParsedSection."""
     parsed = OrderedDict()
     moved = []
@@ -368,7 +423,7 @@ def _parse_file_sections(config, config_path, app_section):
                 '{}: sections [{}] and [{}] are the same section; merge '
                 'them'.format(config_path, parsed[canonical].name,
                               section_name))
-        section = _ParsedSection(kind, section_name, canonical)
+        section = _ParsedSection(kind, section_name, canonical, app_name)
         for key, raw in config.items(section_name):
             where = config_path
             if (canonical, key) in LEGACY_LOCATIONS:
@@ -427,12 +482,13 @@ def parse_config_file(path, app_section=None):
     types.  ``app_section`` names a user application's own section.
     """
     config = load_config(path)
+    app_name = None
     if app_section is None:
         try:
-            app_section = resolve_application(None, config, path)[1]
+            app_name, app_section = resolve_application(None, config, path)
         except UserInputError:
             app_section = None  # e.g. no application section: still parse
-    parsed, moved = _parse_file_sections(config, path, app_section)
+    parsed, moved = _parse_file_sections(config, path, app_section, app_name)
     _apply_legacy_locations(parsed, moved, app_section, path)
     return OrderedDict((section.name if section.kind == 'input'
                         else section.canonical,
@@ -577,9 +633,7 @@ def apply_overrides(parsed, overrides, app_section):
                 candidates.append(parsed[app_section])
             for candidate in candidates:
                 if key in candidate.schema or (
-                        candidate.kind == 'app'
-                        and _is_open('app', candidate.canonical)
-                        and key in candidate.values):
+                        candidate.is_open and key in candidate.values):
                     section, param = candidate, candidate.param(key)
                     break
             if section is None:
@@ -596,7 +650,7 @@ def _unknown_option_error(key, where, parsed, candidates):
             '{}: `{}` is a key of input data sections; name the section: '
             '--{}.{} VALUE'.format(where, key, example, key))
     known = [name for candidate in candidates for name in candidate.schema]
-    suggestion = closest_match(key, known)
+    suggestion = suggest_key(key, known)
     hint = ' did you mean --{}?'.format(suggestion) if suggestion else ''
     return CommandLineError(
         '{}: unknown parameter --{}.{} (see {} --help for every '
@@ -661,20 +715,6 @@ def _split_has_validation(split_file):
 def check_values(system, input_data, action):
     """Cross-parameter checks a user should hear about before any work."""
     training = system['TRAINING']
-    network = system['NETWORK']
-    if network.batch_size < 1:
-        raise UserInputError('[NETWORK] batch_size = {}: it must be at least '
-                             '1'.format(network.batch_size))
-    if system['SYSTEM'].num_gpus < 0:
-        raise UserInputError('[SYSTEM] num_gpus = {}: it must be 0 or more'
-                             .format(system['SYSTEM'].num_gpus))
-    for key in ('exclude_fraction_for_validation',
-                'exclude_fraction_for_inference'):
-        fraction = getattr(training, key)
-        if not 0.0 <= fraction < 1.0:
-            raise UserInputError(
-                '[TRAINING] {} = {}: it must be in [0, 1)'.format(
-                    key, fraction))
     if training.exclude_fraction_for_validation + \
             training.exclude_fraction_for_inference >= 1.0:
         raise UserInputError(
@@ -682,13 +722,6 @@ def check_values(system, input_data, action):
             'exclude_fraction_for_inference = {}: nothing would be left for '
             'training'.format(training.exclude_fraction_for_validation +
                               training.exclude_fraction_for_inference))
-    for section, key in (('TRAINING', 'starting_iter'),
-                         ('INFERENCE', 'inference_iter')):
-        value = getattr(system[section], key)
-        if value < -1:
-            raise UserInputError(
-                '[{}] {} = {}: use -1 (latest checkpoint), 0 or a checkpoint '
-                'number'.format(section, key, value))
     # Without input data the application validates on its own samples (the
     # toy application's random vectors): there is no split to check.
     if action == 'train' and training.validation_every_n > 0 and input_data:
@@ -729,15 +762,24 @@ def _format_default(param):
     return str(value)
 
 
+_NBSP = '\u00a0'
+
+
 def _format_params(schema, prefix='--', width=30, line_width=79):
     lines = []
     for key, param in schema.items():
         head = '  {}{} {}'.format(prefix, key, param.type_name)
-        text = '{} (default: {})'.format(param.help, _format_default(param))
+        allowed = param.declared_check
+        # Non-breaking spaces keep "(default: X)" and "allowed: >= 1" whole.
+        text = '{}{} {}'.format(
+            param.help, '; allowed: {}'.format(allowed.describe())
+            .replace(' ', _NBSP) if allowed is not None else '',
+            '(default: {})'.format(_format_default(param)).replace(' ', _NBSP))
         if len(head) >= width:
             lines.append(head)
             head = ''
-        wrapped = textwrap.wrap(text, line_width - width) or ['']
+        wrapped = [line.replace(_NBSP, ' ') for line in
+                   textwrap.wrap(text, line_width - width)] or ['']
         lines.append('{:<{}}{}'.format(head, width, wrapped[0]))
         lines.extend(' ' * width + line for line in wrapped[1:])
     return lines
@@ -789,7 +831,8 @@ def format_help(app_section=None, input_sections=()):
         apps = [a for a, s in APP_SECTIONS.items() if s == section]
         lines.extend(['', '[{}] (application {}{})'.format(
             section, ', '.join(apps),
-            '; accepts any other key' if section in OPEN_SECTIONS else '')])
+            '; a user application\'s [CUSTOM] accepts any other key'
+            if section in OPEN_SECTIONS else '')])
         lines.extend(_format_params(SUPPORTED_ARG_SECTIONS[section]))
     lines.extend(['', '[<any other name>] (an input data source; on the '
                       'command line --<name>.KEY{})'.format(
@@ -832,7 +875,8 @@ def parse(argv=None):
     config_dir = os.path.dirname(config_path)
     app_name, app_section = resolve_application(meta['app'], config,
                                                 meta['conf'])
-    parsed, moved = _parse_file_sections(config, meta['conf'], app_section)
+    parsed, moved = _parse_file_sections(config, meta['conf'], app_section,
+                                         app_name)
     _apply_legacy_locations(parsed, moved, app_section, meta['conf'])
     apply_overrides(parsed, meta['overrides'], app_section)
     resolve_paths(parsed, config_dir)
