@@ -74,6 +74,8 @@ class SegmentationApplication(BaseApplication):
     """Train, infer and evaluate voxel-wise segmentation networks."""
 
     REQUIRED_CONFIG_SECTION = 'SEGMENTATION'
+    # the input field evaluation compares the outputs with
+    REFERENCE_FIELD = 'label'
 
     def __init__(self, net_param, action_param, action):
         super(SegmentationApplication, self).__init__(net_param, action_param, action)
@@ -114,10 +116,7 @@ class SegmentationApplication(BaseApplication):
         if self.num_classes < 1:
             raise UserInputError('[SEGMENTATION] num_classes must be set to the number of '
                                  'segmentation classes (got {}).'.format(self.num_classes))
-        sampling = str(_param(self.net_param, 'window_sampling', 'uniform')).lower()
-        if self.is_training and sampling not in SUPPORTED_SAMPLING:
-            raise UserInputError('NETWORK window_sampling = {} is not supported yet by '
-                                 'niftydrive; use uniform.'.format(sampling))
+        self.check_window_sampling()
         self._normalisers = self._normalisation_layers()
         if self.is_training:
             fields = ['image', 'label'] + (['weight'] if self._sections('weight') else [])
@@ -132,6 +131,15 @@ class SegmentationApplication(BaseApplication):
                 INFER if data_partitioner.has_inference else ALL)
             self.readers = [self._reader(['image'], phase)]
             self.initialise_evaluator(None)   # evaluation after inference: defaults
+
+    def check_window_sampling(self):
+        """``NETWORK window_sampling`` must name a sampler this application has."""
+        sampling = str(_param(self.net_param, 'window_sampling', 'uniform')).lower()
+        if self.is_training and sampling not in SUPPORTED_SAMPLING:
+            raise UserInputError('NETWORK window_sampling = {} is not supported yet by '
+                                 'niftydrive; use {}.'.format(
+                                     sampling, ', '.join(SUPPORTED_SAMPLING)))
+        return sampling
 
     def initialise_evaluator(self, eval_param):
         """Create ``self.evaluator`` (metric names checked now, before any work).
@@ -258,9 +266,13 @@ class SegmentationApplication(BaseApplication):
                 window_border=_param(self.action_param, 'border', (0, 0, 0)),
                 queue_length=queue_length)]]
 
+    def _writes_labels(self):
+        """True when inference writes labels (not probabilities or values)."""
+        return not _param(self.segmentation_param, 'output_prob', False)
+
     def initialise_aggregator(self):
         """The grid aggregator writing into ``save_seg_dir``."""
-        output_prob = bool(_param(self.segmentation_param, 'output_prob', False))
+        writes_labels = self._writes_labels()
         self.output_decoder = GridSamplesAggregator(
             image_reader=self.readers[0],
             output_path=_param(self.action_param, 'save_seg_dir', '.') or '.',
@@ -269,8 +281,8 @@ class SegmentationApplication(BaseApplication):
             interp_order=_param(self.action_param, 'output_interp_order', 0),
             prefix=_param(self.action_param, 'output_postfix', '_niftynet_out'),
             fill_constant=_param(self.action_param, 'fill_constant', 0.0),
-            label_mapping=None if output_prob else self.label_mapping,
-            is_label=not output_prob)
+            label_mapping=self.label_mapping if writes_labels else None,
+            is_label=writes_labels)
 
     # ------------------------------------------------------------- network
     def initialise_network(self):
@@ -317,11 +329,7 @@ class SegmentationApplication(BaseApplication):
         image = tf.cast(data['image'], tf.float32)
         label = tf.cast(tf.round(data['label']), tf.int32)
         net_out = self.net(image, is_training=self.is_training)
-        with tf.name_scope('Optimiser'):
-            if self.optimiser is None:
-                self.optimiser = OptimiserFactory.create(
-                    _param(self.action_param, 'optimiser', 'adam')).get_instance(
-                        learning_rate=float(_param(self.action_param, 'lr', 0.01)))
+        self._create_optimiser()
         loss_func = LossFunction(n_class=self.num_classes,
                                  loss_type=_param(self.action_param, 'loss_type', 'Dice'))
         loss = loss_func(prediction=net_out, ground_truth=label,
@@ -336,6 +344,16 @@ class SegmentationApplication(BaseApplication):
                                                 collection=collection)
             outputs_collector.add_to_collection(var=dice, name='dice', average_over_devices=True,
                                                 collection=collection)
+
+    def _create_optimiser(self):
+        """``self.optimiser`` from ``[TRAINING] optimiser`` and ``lr`` (once:
+        every tower shares it)."""
+        with tf.name_scope('Optimiser'):
+            if self.optimiser is None:
+                self.optimiser = OptimiserFactory.create(
+                    _param(self.action_param, 'optimiser', 'adam')).get_instance(
+                        learning_rate=float(_param(self.action_param, 'lr', 0.01)))
+        return self.optimiser
 
     def _hard_dice(self, logits, label):
         """Mean Dice over the foreground classes present in the batch (or predicted)."""
@@ -373,7 +391,7 @@ class SegmentationApplication(BaseApplication):
         return False
 
     def _evaluate_after_inference(self):
-        labels = self._sections('label')
+        labels = self._sections(self.REFERENCE_FIELD)
         if not labels or _param(self.segmentation_param, 'output_prob', False):
             return
         references = self._reference_files()
@@ -386,7 +404,7 @@ class SegmentationApplication(BaseApplication):
             pairs, os.path.join(self.output_decoder.output_path, EVALUATION_CSV))
 
     def _reference_files(self):
-        section = self._sections('label')[0]
+        section = self._sections(self.REFERENCE_FIELD)[0]
         try:
             rows = self.partitioner.get_file_list(ALL, section)
         except UserInputError:
@@ -435,18 +453,20 @@ class SegmentationApplication(BaseApplication):
 
         :return: the CSV's rows (dicts: column -> value)
         """
-        if not self._sections('label'):
-            raise UserInputError('Evaluation needs [SEGMENTATION] label = <input section>.')
+        if not self._sections(self.REFERENCE_FIELD):
+            raise UserInputError('Evaluation needs [{}] {} = <input section>.'.format(
+                self.REQUIRED_CONFIG_SECTION, self.REFERENCE_FIELD))
         outputs, source = self._inferred_outputs()
         references = self._reference_files()
         pairs = [(sid, outputs[sid], references[sid]) for sid in sorted(outputs)
                  if sid in references]
         if not pairs:
-            raise UserInputError('None of the {} subject(s) of {} has a label file in [{}].'
-                                 .format(len(outputs), source, self._sections('label')[0]))
+            raise UserInputError('None of the {} subject(s) of {} has a {} file in [{}].'.format(
+                len(outputs), source, self.REFERENCE_FIELD,
+                self._sections(self.REFERENCE_FIELD)[0]))
         folder = _param(self.action_param, 'save_csv_dir', '') or \
             os.path.dirname(os.path.abspath(source))
-        if self.evaluator.output_prob and _param(self.segmentation_param,
+        if getattr(self.evaluator, 'output_prob', False) and _param(self.segmentation_param,
                                                  'label_normalisation', False):
             self.evaluator.label_mapping = self._trained_label_mapping()
         self.evaluation_rows = self.evaluator.run(pairs, os.path.join(folder, EVALUATION_CSV))

@@ -15,11 +15,12 @@ SUPPORTED_APP = {
     'net_segment':
         'niftydrive.application.segmentation_application.SegmentationApplication',
     'toy': 'niftydrive.application.toy_application.ToyApplication',
+    'net_regress':
+        'niftydrive.application.regression_application.RegressionApplication',
 }
 
 # NiftyNet applications that niftydrive does not provide (yet).
 NIFTYNET_APPS_NOT_AVAILABLE = {
-    'net_regress': 'regression',
     'net_gan': 'GAN',
     'net_autoencoder': 'autoencoder',
     'net_classify': 'classification',
