@@ -110,8 +110,10 @@ def test_unknown_network_name(tmp_path, capsys):
     pytest.importorskip('niftydrive.application.segmentation_application')
     config = niftynet_config('vnet_config.ini')
     code, _, err = run_main(['train', '-c', config, '--model_dir',
-                             str(tmp_path / 'm')], capsys)
-    assert code == 1 and 'vnet' in err and 'not available in niftydrive yet' in err
+                             str(tmp_path / 'm'), '--name', 'se_resnet'],
+                            capsys)
+    assert code == 1 and 'se_resnet' in err and \
+        'not available in niftydrive yet' in err
     code, _, err = run_main(['train', '-c', config, '--model_dir',
                              str(tmp_path / 'm'), '--name', 'unett'], capsys)
     assert code == 1 and 'did you mean "unet"?' in err

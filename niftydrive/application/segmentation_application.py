@@ -9,7 +9,13 @@ with ``num_classes``, ``output_prob`` and ``label_normalisation``.
   the loss (``loss_type``) plus weight decay is minimised; ``loss`` and
   ``dice`` (hard Dice of the foreground classes in the batch) are shown on
   the console and in TensorBoard; validation subjects, if any, are sampled
-  on validation iterations;
+  on validation iterations; the training subjects (never the validation or
+  inference ones) are augmented on every read, in NiftyNet's order, by the
+  layers the TRAINING keys ask for: random flips (``random_flipping_axes``),
+  zooms (``scaling_percentage``), rotations (``rotation_angle``,
+  ``rotation_angle_x/y/z``), elastic deformation (``do_elastic_deformation``)
+  and bias fields (``bias_field_range``); labels are resampled with nearest
+  neighbours, images with their section's ``interp_order``;
 - inference: ``GridSampler`` windows (``border``) go through the network;
   labels (or class probabilities with ``output_prob``) are stitched back by
   ``GridSamplesAggregator`` into ``save_seg_dir``; when the subjects have
@@ -57,6 +63,11 @@ from niftydrive.layer.histogram_normalisation import HistogramNormalisationLayer
 from niftydrive.layer.mean_variance_normalisation import MeanVarNormalisationLayer
 from niftydrive.layer.pad import PadLayer
 from niftydrive.layer.loss_segmentation import LossFunction
+from niftydrive.layer.rand_bias_field import RandomBiasFieldLayer
+from niftydrive.layer.rand_elastic_deform import RandomElasticDeformationLayer
+from niftydrive.layer.rand_flip import RandomFlipLayer
+from niftydrive.layer.rand_rotation import RandomRotationLayer
+from niftydrive.layer.rand_spatial_scaling import RandomSpatialScalingLayer
 from niftydrive.utilities.errors import UserInputError
 from niftydrive.utilities.util_common import ParserNamespace
 
@@ -216,7 +227,10 @@ class SegmentationApplication(BaseApplication):
         reader.num_classes = self.num_classes
         if not self.is_training:
             self._check_trained()
-        reader.add_preprocessing_layers(self._padding_layers(fields) + self._normalisers)
+        layers = self._padding_layers(fields) + self._normalisers
+        if self.is_training and phase == TRAIN:   # never validation or inference
+            layers = layers + self._augmentation_layers()
+        reader.add_preprocessing_layers(layers)
         reader.check_num_classes()
         if self.label_normaliser is not None and self.label_normaliser.is_ready():
             self.label_mapping = LabelMapping(self.label_normaliser.mapping)
@@ -224,6 +238,57 @@ class SegmentationApplication(BaseApplication):
                     ', '.join(fields))
         reader.preload()   # bad voxel data is reported now, not in a sampler thread
         return reader
+
+    def _range(self, key, lowest=None):
+        """A TRAINING ``(min, max)`` key, or () when unset."""
+        values = tuple(_param(self.action_param, key, ()) or ())
+        if not values:
+            return ()
+        if len(values) != 2 or values[0] > values[1] or \
+                (lowest is not None and values[0] <= lowest):
+            raise UserInputError('TRAINING {} = {} must be two numbers (min, max) with min <= '
+                                 'max{}.'.format(key, values, '' if lowest is None else
+                                                 ' and min > {}'.format(lowest)))
+        return values
+
+    def _augmentation_layers(self):
+        """The training reader's augmentation layers, in NiftyNet's order."""
+        layers = []
+        flip_axes = tuple(_param(self.action_param, 'random_flipping_axes', ()) or ())
+        if flip_axes and flip_axes != (-1,):   # NiftyNet's -1: no flipping
+            if any(a not in (0, 1, 2) for a in flip_axes):
+                raise UserInputError('TRAINING random_flipping_axes = {} must list spatial axes '
+                                     '0, 1 or 2 (or -1 for none).'.format(flip_axes))
+            layers.append(RandomFlipLayer(flip_axes=flip_axes))
+        scaling = self._range('scaling_percentage', lowest=-100.0)
+        if scaling:
+            layers.append(RandomSpatialScalingLayer(
+                min_percentage=scaling[0], max_percentage=scaling[1],
+                antialiasing=_param(self.action_param, 'antialiasing', True),
+                isotropic=_param(self.action_param, 'isotropic_scaling', False)))
+        angle = self._range('rotation_angle')
+        per_axis = [self._range('rotation_angle_' + axis) for axis in 'xyz']
+        if angle or any(per_axis):
+            rotation = RandomRotationLayer()
+            if angle:
+                rotation.init_uniform_angle(angle)
+            else:
+                rotation.init_non_uniform_angle(*per_axis)
+            layers.append(rotation)
+        if _param(self.action_param, 'do_elastic_deformation', False):
+            layers.append(RandomElasticDeformationLayer(
+                num_controlpoints=_param(self.action_param, 'num_ctrl_points', 4),
+                std_deformation_sigma=_param(self.action_param, 'deformation_sigma', 15.0),
+                proportion_to_augment=_param(self.action_param, 'proportion_to_deform', 0.5)))
+        bias_range = self._range('bias_field_range')
+        if bias_range:
+            bias_field = RandomBiasFieldLayer()
+            bias_field.init_order(_param(self.action_param, 'bf_order', 3))
+            bias_field.init_uniform_coeff(bias_range)
+            layers.append(bias_field)
+        if layers:
+            LOGGER.info('Training augmentation: %s', ', '.join(l.name for l in layers))
+        return layers
 
     def _window_param(self):
         """The input sections' parameters, every section with a window size.

@@ -28,10 +28,21 @@ NIFTYNET_APPS_NOT_AVAILABLE = {
 }
 
 SUPPORTED_NETWORK = {
+    # segmentation
     'toynet': 'niftydrive.network.toynet.ToyNet',
     'highres3dnet': 'niftydrive.network.highres3dnet.HighRes3DNet',
-    'highres3dnet_small': 'niftydrive.network.highres3dnet.HighRes3DNetSmall',
+    'highres3dnet_small':
+        'niftydrive.network.highres3dnet_small.HighRes3DNetSmall',
+    'highres3dnet_large':
+        'niftydrive.network.highres3dnet_large.HighRes3DNetLarge',
     'unet': 'niftydrive.network.unet.UNet3D',
+    'unet_2d': 'niftydrive.network.unet_2d.UNet2D',
+    'vnet': 'niftydrive.network.vnet.VNet',
+    'dense_vnet': 'niftydrive.network.dense_vnet.DenseVNet',
+    'deepmedic': 'niftydrive.network.deepmedic.DeepMedic',
+    'scalenet': 'niftydrive.network.scalenet.ScaleNet',
+    'holisticnet': 'niftydrive.network.holistic_net.HolisticNet',
+    # GAN
     'tinynet': 'niftydrive.network.toy_gan.TinyNet',
 }
 
@@ -127,6 +138,9 @@ def _import_by_path(dotted_path, kind):
     if not module_name:
         raise UserInputError('Could not import {} "{}": not a dotted path '
                              '(package.module.Name)'.format(kind, dotted_path))
+    if module_name.split('.')[0] == 'niftynet':
+        # NiftyNet configs name NiftyNet's modules; ours mirror them
+        module_name = 'niftydrive' + module_name[len('niftynet'):]
     try:
         module = importlib.import_module(module_name)
     except ImportError as error:

@@ -3,7 +3,7 @@
 
 Names follow NiftyNet's, so NiftyNet configuration files read unchanged.
 Some parameters are declared because NiftyNet configs use them, although no
-niftydrive component reads them yet (pre-processing, augmentation); their
+niftydrive component reads them yet (e.g. some pre-processing); their
 help text says so.  Each section is an ordered dict ``key -> Param``.
 """
 from collections import OrderedDict
@@ -188,38 +188,50 @@ TRAINING = make_section(
           'Number of windows sampled from each image in turn',
           check=AT_LEAST_1),
     Param('rotation_angle', float_array, (),
-          'Min/max rotation angle of augmentation, e.g. (-10.0, 10.0)'
-          + NOT_USED_YET),
+          'Augmentation (training subjects only): rotate each subject about '
+          'its centre by angles drawn uniformly from (min, max) degrees about '
+          'each of the three axes, e.g. (-10.0, 10.0); empty: no rotation '
+          '(unless rotation_angle_x/y/z are set)'),
     Param('rotation_angle_x', float_array, (),
-          'Min/max rotation angle about x' + NOT_USED_YET),
+          'Augmentation: (min, max) degrees of rotation about the first '
+          'array axis (x); used when rotation_angle is empty'),
     Param('rotation_angle_y', float_array, (),
-          'Min/max rotation angle about y' + NOT_USED_YET),
+          'Augmentation: (min, max) degrees of rotation about the second '
+          'array axis (y); used when rotation_angle is empty'),
     Param('rotation_angle_z', float_array, (),
-          'Min/max rotation angle about z' + NOT_USED_YET),
+          'Augmentation: (min, max) degrees of rotation about the third '
+          'array axis (z); used when rotation_angle is empty'),
     Param('scaling_percentage', float_array, (),
-          'Min/max random scaling percentage' + NOT_USED_YET),
+          'Augmentation: zoom each training subject along each axis by '
+          '1 + p/100, p drawn uniformly from (min, max), e.g. (-10.0, 10.0); '
+          'the volume changes size; empty: no scaling'),
     Param('isotropic_scaling', str2boolean, False,
-          'Same random scaling factor along every axis' + NOT_USED_YET),
+          'Augmentation: draw one scaling_percentage for all axes'),
     Param('antialiasing', str2boolean, True,
-          'Antialias when randomly scaling' + NOT_USED_YET),
+          'Augmentation: Gaussian-smooth images (not labels) before a '
+          'scaling that shrinks every axis'),
     Param('bias_field_range', float_array, (),
-          'Range of bias field augmentation coefficients' + NOT_USED_YET),
+          'Augmentation: multiply the training image by exp(P), P a '
+          'polynomial of degree bf_order in the voxel coordinates (-1..1) '
+          'with coefficients drawn uniformly from (min, max), e.g. '
+          '(-0.5, 0.5); empty: no bias field'),
     Param('bf_order', to_int, 3,
-          'Polynomial order of bias field augmentation' + NOT_USED_YET,
+          'Augmentation: maximum degree of the bias field polynomial',
           check=AT_LEAST_0),
     Param('random_flipping_axes', int_array, (),
-          'Axes that may be flipped for augmentation, e.g. (0, 1)'
-          + NOT_USED_YET),
+          'Augmentation: spatial axes (0, 1, 2) each flipped with '
+          'probability 0.5, e.g. (0, 1); empty or -1: no flipping'),
     Param('do_elastic_deformation', str2boolean, False,
-          'Enable elastic deformation' + NOT_USED_YET),
+          'Augmentation: warp training subjects with a random cubic '
+          'B-spline displacement field'),
     Param('num_ctrl_points', to_int, 4,
-          'Control points of the elastic deformation' + NOT_USED_YET,
-          check=AT_LEAST_1),
+          'Elastic deformation: mesh intervals of the B-spline per axis '
+          '(fewer than 2 count as 2)', check=AT_LEAST_1),
     Param('deformation_sigma', to_float, 15.0,
-          'Standard deviation of the elastic deformation' + NOT_USED_YET,
-          check=AT_LEAST_0),
+          'Elastic deformation: standard deviation, in voxels, of the '
+          'B-spline coefficients (below 1 counts as 1)', check=AT_LEAST_0),
     Param('proportion_to_deform', to_float, 0.5,
-          'Fraction of samples deformed elastically' + NOT_USED_YET,
+          'Elastic deformation: fraction (0..1) of subject reads deformed',
           check=FRACTION),
     Param('lr', to_float, 0.01, 'Learning rate',
           check=POSITIVE),
