@@ -280,3 +280,24 @@ def describe_write_error(error):
         return 'permission denied'
     first_line = text.strip().splitlines()[0] if text.strip() else ''
     return 'cannot write ({}: {})'.format(type(error).__name__, first_line)
+
+
+#: ``inference_iter = best`` (or -2): the best model saved by validation
+BEST_ITER = -2
+BEST_DIR = 'best'
+
+
+def best_checkpoint(checkpoint_dir):
+    """``(folder, iteration)`` of the best model, kept in
+    ``<checkpoint_dir>/best`` by the ``best_model_saver`` handler;
+    ``MissingCheckpointError`` when training saved none."""
+    best_dir = os.path.join(checkpoint_dir, BEST_DIR)
+    state = tf.train.get_checkpoint_state(best_dir) \
+        if os.path.isdir(best_dir) else None
+    if state is None or not state.model_checkpoint_path:
+        raise MissingCheckpointError(
+            'no best model in {}: it is saved when training validates '
+            '(validation_every_n > 0); train with validation first, or set '
+            'inference_iter to -1 (the latest checkpoint) or a checkpoint '
+            'number'.format(best_dir))
+    return best_dir, int(state.model_checkpoint_path.rsplit('-', 1)[-1])

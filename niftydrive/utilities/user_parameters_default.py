@@ -10,8 +10,8 @@ from collections import OrderedDict
 
 from niftydrive.utilities.user_parameters_helper import (
     NUMERIC_PARSERS, TYPE_NAMES, Range, float_array, int_array,
-    spatial_atleast3d, spatialnumarray, str2boolean, str_array, to_float,
-    to_int, to_str)
+    spatial_atleast3d, spatialnumarray, str2boolean, str_array,
+    to_checkpoint_iter, to_float, to_int, to_str)
 
 SYSTEM_SECTIONS = ('SYSTEM', 'NETWORK', 'TRAINING', 'INFERENCE', 'EVALUATION')
 SUPPORTED_ACTIONS = ('train', 'inference', 'evaluation')
@@ -102,8 +102,8 @@ SYSTEM = make_section(
           'The run\'s event handlers, in the order they receive each signal: '
           'short names (model_restorer, sampler_threading, apply_gradients, '
           'output_interpreter, nan_guard, console_logger, '
-          'tensorboard_logger, model_saver) or dotted paths of handler '
-          'classes; empty: all of these'),
+          'tensorboard_logger, model_saver, best_model_saver, early_stopper) '
+          'or dotted paths of handler classes; empty: all of these'),
     Param('iteration_generator', to_str, 'iteration_generator',
           'The iteration generator class: iteration_generator (training '
           'with interleaved validation, or inference) or a dotted path'),
@@ -274,11 +274,27 @@ TRAINING = make_section(
     Param('vars_to_freeze', to_str, '',
           'Regular expression: variables kept fixed in training'
           + NOT_USED_YET),
-    Param('patience', to_int, 100,
-          'Iterations before early-stopping monitoring starts' + NOT_USED_YET,
+    Param('validation_metric', to_str, '',
+          'Console value judging the model after each validation round '
+          '(its mean over the round\'s validation_max_iter iterations), for '
+          'the best model and early stopping; empty: total_loss or loss'),
+    Param('validation_metric_goal', to_str, 'min',
+          'Whether a lower (min) or higher (max) validation_metric is better',
+          choices=('min', 'max')),
+    Param('patience', to_int, 0,
+          'Early stopping: the number of validation rounds '
+          'early_stopping_mode judges (the last one against those before '
+          'it); 0: no early stopping (NiftyNet\'s default 100 applied only '
+          'with its early_stopper handler listed)',
           check=AT_LEAST_0),
     Param('early_stopping_mode', to_str, 'mean',
-          'Early stopping criterion' + NOT_USED_YET),
+          'Early stopping criterion over the last patience rounds: mean, '
+          'robust_mean, median (last above the mean/robust mean/median of '
+          'the others), generalisation_loss ((last-min)/(max-min) > 0.2), '
+          'median_smoothing (the median-smoothed curve mostly rising), '
+          'validation_up (rising in each of 5 strips)',
+          choices=('mean', 'robust_mean', 'median', 'generalisation_loss',
+                   'median_smoothing', 'validation_up')),
 )
 
 INFERENCE = make_section(
@@ -287,9 +303,10 @@ INFERENCE = make_section(
           'axis of the input sections\' size); empty: the input sections\' '
           'spatial_window_size',
           check=Range(0, MAX_VOXELS_PER_AXIS)),
-    Param('inference_iter', to_int, -1,
-          'Checkpoint iteration to restore for inference (-1: the latest)',
-          check=Range(-1)),
+    Param('inference_iter', to_checkpoint_iter, -1,
+          'Checkpoint iteration to restore for inference (-1: the latest; '
+          'best or -2: the best model kept by validation in models/best)',
+          check=Range(-2)),
     Param('dataset_to_infer', to_str, '',
           'Subjects to run inference on: Training, Validation, Inference, '
           'All; empty: the inference split if there is one, else all',
