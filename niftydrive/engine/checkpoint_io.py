@@ -39,7 +39,12 @@ class DamagedCheckpointError(UserInputError):
     """A checkpoint file (state file, index or data) cannot be read."""
 
 
-class CheckpointWriteError(UserInputError):
+class OutputWriteError(UserInputError):
+    """A file of the run (checkpoint, event file) could not be written:
+    disk full, read-only folder."""
+
+
+class CheckpointWriteError(OutputWriteError):
     """A checkpoint could not be written (disk full, read-only folder)."""
 
 
@@ -245,15 +250,28 @@ def prepare_checkpoint_dir(checkpoint_dir, is_training, initial_iter,
 
 
 def remove_unfinished_save(checkpoint_dir, iteration):
-    """Delete the files of a save of ``iteration`` that failed (and any
-    temporary ones), so no half-written checkpoint is listed."""
+    """Clean up after a save of ``iteration`` that failed; True if its
+    weights were written completely (TensorFlow names a checkpoint in the
+    state file only once its index and data are written: then only the
+    graph's ``.meta`` file was cut short), else every file of it is
+    deleted so no half-written checkpoint is listed."""
     prefix = checkpoint_prefix(checkpoint_dir, iteration)
+    try:
+        state = tf.train.get_checkpoint_state(checkpoint_dir)
+        latest = state.model_checkpoint_path if state else None
+    except (ValueError, text_format.ParseError, tf.errors.OpError):
+        latest = None
+    complete = latest is not None and os.path.join(
+        checkpoint_dir, os.path.basename(latest)) == prefix
     for path in glob.glob(glob.escape(prefix) + '.*'):
+        if complete and not path.endswith('.meta'):
+            continue
         try:
             os.remove(path)
         except OSError:
             pass
     remove_temporary_files(checkpoint_dir)
+    return complete
 
 
 # what the file system said, as TensorFlow or Python reports it

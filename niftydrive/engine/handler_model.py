@@ -149,6 +149,7 @@ class ModelSaver(EventHandler):
                                    global_step=iter_i)
         except (tf.errors.OpError, OSError) as failure:
             path = '{}-{}'.format(prefix, iter_i)
-            remove_unfinished_save(self.model_dir, iter_i)
+            if remove_unfinished_save(self.model_dir, iter_i):
+                path += '.meta (the weights of this checkpoint were saved)'
             raise CheckpointWriteError('{} while saving {}'.format(
                 describe_write_error(failure), path)) from None

@@ -1,6 +1,8 @@
 """Folder, path and logging helpers (NiftyNet's ``misc_io`` subset)."""
 import logging
 import os
+import sys
+import tempfile
 
 from niftydrive.utilities.errors import UserInputError
 
@@ -71,12 +73,60 @@ def set_logger(file_name=None, level=logging.INFO):
             handler.close()
     handlers = [logging.StreamHandler()]
     if file_name:
-        handlers.append(logging.FileHandler(file_name))
+        handlers.append(LogFileHandler(file_name))
     for handler in handlers:
         handler.setFormatter(_RunLogFormatter())
         handler._niftydrive_handler = True  # pylint: disable=protected-access
         root.addHandler(handler)
     return logging.getLogger('niftydrive')
+
+
+class LogFileHandler(logging.FileHandler):
+    """A log file that, once it cannot be written (disk full, read-only
+    folder), says so in one line on stderr and stops writing, instead of
+    ``--- Logging error ---`` and a traceback for every record."""
+
+    def __init__(self, file_name):
+        self.failed = False
+        super(LogFileHandler, self).__init__(file_name)
+
+    def emit(self, record):
+        if not self.failed:
+            super(LogFileHandler, self).emit(record)
+
+    def handleError(self, record):
+        self._give_up(sys.exc_info()[1])
+
+    def _give_up(self, error):
+        if self.failed:
+            return
+        self.failed = True
+        sys.stderr.write(
+            'niftydrive: warning: cannot write log file {}: {}; logging to '
+            'the console only\n'.format(
+                self.baseFilename, getattr(error, 'strerror', None) or error))
+
+    def flush(self):
+        try:
+            super(LogFileHandler, self).flush()
+        except OSError as error:
+            self._give_up(error)
+
+    def close(self):
+        try:
+            super(LogFileHandler, self).close()
+        except OSError as error:
+            self._give_up(error)
+
+
+def is_writable_folder(folder):
+    """True if a file can be created in ``folder`` (a real attempt: root
+    passes permission checks, not a read-only mount)."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
 
 
 def resolve_module_dir(module_dir_str, create_new=False):

@@ -107,6 +107,10 @@ SYSTEM = make_section(
     Param('iteration_generator', to_str, 'iteration_generator',
           'The iteration generator class: iteration_generator (training '
           'with interleaved validation, or inference) or a dotted path'),
+    Param('stall_warning_seconds', to_float, 60.0,
+          'Warn when an iteration has waited this many seconds for its '
+          'input batch (the input pipeline is stalled), and again every as '
+          'many seconds until it arrives; <= 0: never'),
 )
 
 NETWORK = make_section(
