@@ -348,6 +348,23 @@ def test_a_missing_file_is_named(tmp_path):
         evaluator.evaluate([('s1', seg, str(tmp_path / 'missing.nii.gz'))])
 
 
+def test_a_label_map_with_nan_is_named(tmp_path):
+    bad = np.zeros((2, 1, 1), np.float32)
+    bad[0] = np.nan
+    files = (save(tmp_path / 'seg.nii.gz', bad, dtype=np.float32),
+             save(tmp_path / 'ref.nii.gz', np.zeros((2, 1, 1))))
+    with pytest.raises(UserInputError, match='segmentation .*seg.nii.gz has NaN'):
+        SegmentationEvaluator(seg_param(), None).evaluate([('s1',) + files])
+
+
+def test_a_4d_segmentation_without_output_prob_is_named(tmp_path):
+    files = (save(tmp_path / 'seg4d.nii.gz', np.zeros((5, 5, 5, 1, 3))),
+             save(tmp_path / 'ref.nii.gz', np.zeros((5, 5, 5))))
+    with pytest.raises(UserInputError, match=r'seg4d.nii.gz has shape \(5, 5, 5, 1, 3\).*'
+                                             r'output_prob = True'):
+        SegmentationEvaluator(seg_param(), None).evaluate([('s1',) + files])
+
+
 def test_regression_refuses_non_finite_voxels(tmp_path):
     bad = np.array([1.0, np.nan], np.float32).reshape((2, 1, 1))
     files = (save(tmp_path / 'out.nii.gz', bad, dtype=np.float32),
