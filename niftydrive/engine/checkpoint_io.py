@@ -133,7 +133,7 @@ def require_checkpoint(checkpoint_dir, iteration):
     (NiftyNet's "Failed to find" wording) listing the saved iterations when
     it does not exist."""
     prefix = checkpoint_prefix(checkpoint_dir, iteration)
-    if not tf.train.checkpoint_exists(prefix):
+    if not os.path.isfile(prefix + '.index'):
         raise MissingCheckpointError(
             'Failed to find checkpoint {}; iterations saved in {}: {}'.format(
                 prefix, checkpoint_dir,
