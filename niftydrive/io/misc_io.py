@@ -159,3 +159,38 @@ def resolve_checkpoint(checkpoint_name):
         return checkpoint_name
     raise UserInputError('checkpoint {} not found (no {}.index)'.format(
         checkpoint_name, checkpoint_name))
+
+
+def expand_to_5d(img_data):
+    """``img_data`` with trailing axes of length 1 added up to 5 dimensions
+    (``[x, y]`` -> ``[x, y, 1, 1, 1]``, NiftyNet's ``[x, y, z, t, m]`` layout)."""
+    while img_data.ndim < 5:
+        img_data = img_data[..., None]
+    return img_data
+
+
+def infer_ndims_from_file(file_path, loader=None):
+    """Number of dimensions in the header of an image file (2 for a grey
+    picture, 5 for a colour one, 3 for a volume ...).
+
+    :raises UserInputError: missing file or no loader can read it
+    """
+    from niftydrive.io.image_loader import load_image
+    return len(load_image(file_path, None, loader).shape)
+
+
+def resolve_file_name(file_name, paths_to_try):
+    """The absolute path of ``file_name``: itself when it exists, else the
+    first existing ``<folder>/<file_name>`` for the folders in ``paths_to_try``.
+
+    :raises UserInputError: found nowhere (the folders tried are named)
+    """
+    file_name = os.path.expanduser(str(file_name))
+    if os.path.exists(file_name):
+        return os.path.abspath(file_name)
+    for folder in paths_to_try:
+        candidate = os.path.join(os.path.expanduser(str(folder)), file_name)
+        if os.path.exists(candidate):
+            return os.path.abspath(candidate)
+    raise UserInputError('file {} not found (also looked in: {})'.format(
+        file_name, ', '.join(str(p) for p in paths_to_try) or 'nowhere'))
