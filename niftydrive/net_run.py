@@ -7,6 +7,10 @@
     net_run inference -c configs/toy.ini
     net_run --help
 
+``net_segment``, ``net_regress``, ``net_classify``, ``net_gan`` and
+``net_autoencoder`` are ``net_run`` with their application chosen
+(``net_segment train -c config.ini``).
+
 Exit codes: 0 success; 1 a user mistake in the configuration or data (one
 message, no traceback) or a failure (its traceback, then one summary line);
 2 a command-line syntax mistake; 130 interrupted (Ctrl-C).
@@ -16,6 +20,8 @@ import os
 import sys
 import traceback
 
+from niftydrive import APPLICATION_SCRIPTS
+
 LOGGER = logging.getLogger('niftydrive.net_run')
 
 # NiftyNet networks niftydrive does not provide (yet): a clearer message
@@ -23,8 +29,17 @@ LOGGER = logging.getLogger('niftydrive.net_run')
 NIFTYNET_NETWORKS_NOT_AVAILABLE = ('se_resnet', 'no_new_net')
 
 
-def _error(message):
-    sys.stderr.write('net_run: error: {}\n'.format(message))
+def _error(message, prog='net_run'):
+    sys.stderr.write('{}: error: {}\n'.format(prog, message))
+
+
+def with_application(argv, application):
+    """``argv`` plus ``-a application``, unless it already names an application."""
+    argv = list(argv)
+    if any(arg in ('-a', '--application_name') or arg.startswith('--application_name=')
+           for arg in argv):
+        return argv
+    return argv + ['-a', application]
 
 
 def check_names(system_param):
@@ -71,7 +86,10 @@ def _prepare_model_dir(system_param):
 
 
 def _run(argv):
-    from niftydrive.io.misc_io import set_logger
+    from niftydrive.application.base_application import TRAIN, \
+        resolve_action
+    from niftydrive.io.misc_io import is_writable_folder, set_logger
+    from niftydrive.utilities.errors import UserInputError
     from niftydrive.utilities import user_parameters_parser
     from niftydrive.utilities.util_common import print_save_input_parameters
 
@@ -81,13 +99,29 @@ def _run(argv):
     check_names(system_param)
     model_dir = _prepare_model_dir(system_param)
     action = system_param['SYSTEM'].action
-    set_logger(file_name=os.path.join(
-        model_dir, '{}_niftydrive_log'.format(action)))
-    settings_file = os.path.join(model_dir, 'settings_{}.txt'.format(action))
-    print_save_input_parameters(system_param, input_data_param,
-                                txt_file=settings_file)
+    if is_writable_folder(model_dir):
+        set_logger(file_name=os.path.join(
+            model_dir, '{}_niftydrive_log'.format(action)))
+        settings_file = os.path.join(model_dir,
+                                     'settings_{}.txt'.format(action))
+    elif resolve_action(action) == TRAIN:
+        raise UserInputError(
+            '[SYSTEM] model_dir {} is not writable: training saves '
+            'checkpoints, logs and settings there; choose a writable '
+            'model_dir'.format(model_dir))
+    else:
+        LOGGER.warning('model_dir %s is read-only: no log or settings file '
+                       'is written there', model_dir)
+        settings_file = None
+    try:
+        print_save_input_parameters(system_param, input_data_param,
+                                    txt_file=settings_file)
+    except OSError as error:
+        raise UserInputError('cannot write {}: {}'.format(
+            settings_file, error.strerror or error)) from None
     LOGGER.info('%s with application "%s"; parameters saved to %s',
-                action, system_param['CUSTOM'].name, settings_file)
+                action, system_param['CUSTOM'].name,
+                settings_file or 'no file (read-only model_dir)')
 
     from niftydrive.engine.application_driver import ApplicationDriver
     driver = ApplicationDriver()
@@ -96,10 +130,24 @@ def _run(argv):
     return 0
 
 
-def main(argv=None):
-    """Run ``net_run`` with ``argv`` (default ``sys.argv[1:]``); the exit code."""
-    from niftydrive.utilities.errors import UserInputError
+def run(argv=None, application=None):
+    """Parse ``argv`` (default ``sys.argv[1:]``) and run the action; 0 when done.
+
+    The application is ``application`` if given, else the program name when
+    it is one of ``APPLICATION_SCRIPTS`` (``net_segment train -c x.ini``),
+    else ``-a``/the config as for ``net_run``. ``--help``/``--version``
+    print their text and return 0. Bad input raises (``UserInputError``, a
+    ``ValueError``), as NiftyNet's ``main()`` did; :func:`main` turns that
+    into one line and an exit code.
+    """
     from niftydrive.utilities.user_parameters_parser import HelpRequested
+    if argv is None:
+        argv = sys.argv[1:]
+        program = os.path.basename(sys.argv[0] or '')
+        if application is None and program in APPLICATION_SCRIPTS:
+            application = program
+    if application:
+        argv = with_application(argv, application)
     logger = logging.getLogger()
     saved_state = (list(logger.handlers), logger.level)
     try:
@@ -107,20 +155,60 @@ def main(argv=None):
     except HelpRequested as request:
         sys.stdout.write(request.text)
         return 0
+    finally:
+        _restore_logger(logger, *saved_state)
+
+
+def main(argv=None, application=None, prog='net_run'):
+    """Run ``net_run`` with ``argv`` (default ``sys.argv[1:]``); the exit code.
+
+    A user mistake prints ``<prog>: error: <message>`` (no traceback) and
+    returns 1; any other failure prints its traceback and a summary line.
+    """
+    from niftydrive.utilities.errors import UserInputError
+    try:
+        return run(argv, application)
     except UserInputError as error:
-        _error(error)
+        _error(error, prog)
         return getattr(error, 'exit_code', 1)
     except KeyboardInterrupt as interrupt:
-        _error(str(interrupt) or 'interrupted')
+        _error(str(interrupt) or 'interrupted', prog)
         return getattr(interrupt, 'exit_code', 130)
     except SystemExit as stop:
         return stop.code if isinstance(stop.code, int) else 1
     except Exception as error:  # pylint: disable=broad-except
         traceback.print_exc()
-        _error('{}: {} (traceback above)'.format(type(error).__name__, error))
+        _error('{}: {} (traceback above)'.format(type(error).__name__, error), prog)
         return 1
-    finally:
-        _restore_logger(logger, *saved_state)
+
+
+def _application_script(application, argv):
+    return main(argv, application=application, prog=application)
+
+
+def net_segment(argv=None):
+    """Console script ``net_segment``: ``net_run`` with the segmentation application."""
+    return _application_script('net_segment', argv)
+
+
+def net_regress(argv=None):
+    """Console script ``net_regress``: ``net_run`` with the regression application."""
+    return _application_script('net_regress', argv)
+
+
+def net_classify(argv=None):
+    """Console script ``net_classify``: ``net_run`` with the classification application."""
+    return _application_script('net_classify', argv)
+
+
+def net_gan(argv=None):
+    """Console script ``net_gan``: ``net_run`` with the GAN application."""
+    return _application_script('net_gan', argv)
+
+
+def net_autoencoder(argv=None):
+    """Console script ``net_autoencoder``: ``net_run`` with the autoencoder application."""
+    return _application_script('net_autoencoder', argv)
 
 
 def _restore_logger(logger, handlers, level):
@@ -129,7 +217,10 @@ def _restore_logger(logger, handlers, level):
     for handler in list(logger.handlers):
         if handler not in handlers:
             logger.removeHandler(handler)
-            handler.close()
+            try:
+                handler.close()
+            except OSError:  # e.g. a log file on a full disk
+                pass
     logger.setLevel(level)
 
 
