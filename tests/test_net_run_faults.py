@@ -56,6 +56,10 @@ def mounts():
     mounted = []
     yield mounted
     for target in reversed(mounted):
+        if isinstance(target, tuple):  # a folder made read-only
+            for folder in (target[1], target[1] / 'models'):
+                os.chmod(folder, 0o755)
+            continue
         subprocess.run(['umount', '-l', str(target)], capture_output=True)
 
 
@@ -67,7 +71,14 @@ def small_tmpfs(mounts, target, size):
 
 
 def read_only_view(mounts, source, target):
-    """``target``: ``source`` mounted read-only."""
+    """``source`` read-only: as root a read-only bind mount ``target``
+    (root ignores permission bits), otherwise ``source`` without write
+    permission."""
+    if os.geteuid() != 0:
+        for folder in (source, source / 'models'):
+            os.chmod(folder, 0o555)
+        mounts.append(('chmod', source))
+        return source
     target.mkdir()
     _mount(['--bind', str(source)], target)
     mounts.append(target)
