@@ -17,6 +17,7 @@ setup(
         'six>=1.16,<2',
         'nibabel>=5.0,<6',
         'scipy>=1.11,<2',
+        'tensorboard>=2.16,<2.22',  # the viewer for the event files we write
     ],
     extras_require={
         'cpu': ['tensorflow-cpu>=2.16,<2.22'],

@@ -21,11 +21,9 @@ LOGGER = logging.getLogger('niftydrive.net_run')
 # NiftyNet networks niftydrive does not provide (yet): a clearer message
 # than "unknown name" for configs written for NiftyNet.
 NIFTYNET_NETWORKS_NOT_AVAILABLE = (
-    'deepmedic', 'dense_vnet', 'holisticnet', 'scalenet', 'vnet',
-    'highres3dnet_large', 'vae', 'simulator_gan', 'simple_gan',
-    'interventional_affine_net', 'interventional_dense_net',
-    'interventional_hybrid_net', 'resnet', 'se_resnet', 'unet_2d',
-    'no_new_net')
+    'vae', 'simulator_gan', 'simple_gan', 'interventional_affine_net',
+    'interventional_dense_net', 'interventional_hybrid_net', 'resnet',
+    'se_resnet', 'no_new_net')
 
 
 OUT_OF_MEMORY = ('out of memory: {}. Reduce [NETWORK] batch_size, [NETWORK] '
@@ -66,6 +64,15 @@ def check_names(system_param):
         raise UserInputError('[NETWORK] name = {}: {}'.format(net_name, error))
 
 
+def add_user_import_paths(config_file):
+    """Put the config file's folder and the current folder first on the
+    import path, so that ``-a mymodule.MyApp`` (or a network or handler
+    named by dotted path) imports from there, as users expect."""
+    for folder in (os.path.dirname(os.path.abspath(config_file)), os.getcwd()):
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+
+
 def _prepare_model_dir(system_param):
     from niftydrive.io.misc_io import touch_folder
     from niftydrive.utilities.errors import UserInputError
@@ -82,6 +89,7 @@ def _run(argv):
 
     set_logger()  # console logging, so configuration warnings are seen
     system_param, input_data_param = user_parameters_parser.parse(argv)
+    add_user_import_paths(system_param['SYSTEM'].config_file)
     check_names(system_param)
     model_dir = _prepare_model_dir(system_param)
     action = system_param['SYSTEM'].action
@@ -104,7 +112,7 @@ def main(argv=None):
     """Run ``net_run`` with ``argv`` (default ``sys.argv[1:]``); the exit code."""
     from niftydrive.utilities.errors import UserInputError
     from niftydrive.utilities.user_parameters_parser import HelpRequested
-    logger = logging.getLogger('niftydrive')
+    logger = logging.getLogger()
     saved_state = (list(logger.handlers), logger.level)
     try:
         return _run(argv)

@@ -231,10 +231,14 @@ def test_sampler_failure_exits_non_zero_with_traceback(tmp_path):
     assert 'layer_op' in result.stderr  # the sampler's own frame is shown
 
 
-def test_missing_model_dir_is_named(tmp_path):
-    params = make_params(tmp_path / 'nope')
-    with pytest.raises(ValueError, match='nope'):
-        ApplicationDriver().initialise_application(params, {})
+def test_model_dir_is_created_or_named_when_it_cannot_be(tmp_path):
+    driver = ApplicationDriver()
+    driver.initialise_application(make_params(tmp_path / 'new' / 'model'), {})
+    assert os.path.isdir(tmp_path / 'new' / 'model' / 'models')
+    (tmp_path / 'a_file').write_text('not a folder')
+    with pytest.raises(ValueError, match='model_dir.*a_file'):
+        ApplicationDriver().initialise_application(
+            make_params(tmp_path / 'a_file' / 'model'), {})
 
 
 def test_parameters_must_be_dictionaries():
@@ -246,3 +250,14 @@ def test_unknown_application_suggests_a_name(tmp_path):
     params = make_params(tmp_path, app='net_segmnt')
     with pytest.raises(ValueError, match='Could not import.*net_segment'):
         ApplicationDriver().initialise_application(params, {})
+
+
+def test_averaged_gradients_have_niftynets_op_names(tmp_path):
+    driver = run_driver(make_params(tmp_path, num_gpus=2, max_iter=1, lr=1.0,
+                                    save_every_n=0))
+    averaged = driver.graph.get_tensor_by_name('ApplyGradients/AveOverDevices:0')
+    assert averaged.shape.as_list() == []  # the gradient of the scalar weight
+    outputs = LinearApplication.seen_outputs[0]
+    tower_means = [outputs[name].mean() for name in ('batch', 'batch_1')]
+    # one step of lr 1.0 moved w by exactly the averaged gradient
+    assert read_variable(tmp_path) == pytest.approx(1.0 - np.mean(tower_means))

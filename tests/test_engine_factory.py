@@ -42,8 +42,8 @@ def test_bad_dotted_path_names_the_module():
 
 
 def test_niftynet_application_we_lack_is_named():
-    with pytest.raises(ValueError, match='net_regress.*not available in niftydrive'):
-        ApplicationFactory.create('net_regress')
+    with pytest.raises(ValueError, match='net_gan.*not available in niftydrive'):
+        ApplicationFactory.create('net_gan')
 
 
 @pytest.mark.parametrize('name', sorted(SUPPORTED_OPTIMIZERS))

@@ -156,3 +156,14 @@ def test_missing_inference_output_is_named(tmp_path, eval_data, capsys):
     assert main(['evaluation', '-c', config]) == 1
     err = capsys.readouterr().err
     assert 'a_out.nii.gz (subject a) does not exist' in err and 'Traceback' not in err
+
+
+def test_help_names_every_metric_and_unit(capsys):
+    from niftydrive.engine.application_factory import SUPPORTED_EVALUATIONS
+    assert main(['--help']) == 0
+    text = ' '.join(capsys.readouterr().out.split())
+    for name in SUPPORTED_EVALUATIONS:
+        assert name.lower() in text.lower(), name
+    assert 'evaluate inference outputs against references' in text
+    assert 'foreground (each non-zero label), label (each label, background included), ' \
+           'cc' in text

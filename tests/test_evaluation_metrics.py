@@ -251,6 +251,21 @@ def test_probabilities_are_evaluated_by_their_most_likely_class(tmp_path, label_
     assert [(r['label'], r['n_pos_seg']) for r in rows] == [(1, 2), (2, 0)]
 
 
+def test_probabilities_map_back_to_normalised_label_values(tmp_path):
+    from niftydrive.io.image_reader import LabelMapping
+    seg, ref = single_voxel_masks()
+    probabilities = np.stack([1.0 - seg, seg * 1.0], axis=-1)[:, :, :, np.newaxis, :]
+    files = (save(tmp_path / 'prob.nii.gz', probabilities, dtype=np.float32),
+             save(tmp_path / 'ref.nii.gz', ref * 20))
+    param = seg_param()
+    param.output_prob = True
+    param.label_normalisation = True
+    evaluator = SegmentationEvaluator(param, ParserNamespace(evaluations='n_pos_seg,tp'))
+    evaluator.label_mapping = LabelMapping([0, 20])
+    rows = evaluator.evaluate([('s1',) + files])
+    assert [(r['label'], r['n_pos_seg'], r['tp']) for r in rows] == [(20, 2, 0)]
+
+
 def test_empty_labels_write_no_nan(tmp_path):
     empty = np.zeros((4, 4, 4), np.int16)
     files = (save(tmp_path / 'seg.nii.gz', empty), save(tmp_path / 'ref.nii.gz', empty))
@@ -331,6 +346,23 @@ def test_a_missing_file_is_named(tmp_path):
     evaluator = SegmentationEvaluator(seg_param(), None)
     with pytest.raises(UserInputError, match=r'missing.nii.gz \(subject s1\) does not exist'):
         evaluator.evaluate([('s1', seg, str(tmp_path / 'missing.nii.gz'))])
+
+
+def test_a_label_map_with_nan_is_named(tmp_path):
+    bad = np.zeros((2, 1, 1), np.float32)
+    bad[0] = np.nan
+    files = (save(tmp_path / 'seg.nii.gz', bad, dtype=np.float32),
+             save(tmp_path / 'ref.nii.gz', np.zeros((2, 1, 1))))
+    with pytest.raises(UserInputError, match='segmentation .*seg.nii.gz has NaN'):
+        SegmentationEvaluator(seg_param(), None).evaluate([('s1',) + files])
+
+
+def test_a_4d_segmentation_without_output_prob_is_named(tmp_path):
+    files = (save(tmp_path / 'seg4d.nii.gz', np.zeros((5, 5, 5, 1, 3))),
+             save(tmp_path / 'ref.nii.gz', np.zeros((5, 5, 5))))
+    with pytest.raises(UserInputError, match=r'seg4d.nii.gz has shape \(5, 5, 5, 1, 3\).*'
+                                             r'output_prob = True'):
+        SegmentationEvaluator(seg_param(), None).evaluate([('s1',) + files])
 
 
 def test_regression_refuses_non_finite_voxels(tmp_path):

@@ -95,7 +95,6 @@ def test_misspelt_key_in_file(tmp_path, capsys):
 def test_niftynet_applications_we_lack_are_reported(tmp_path, capsys):
     for name, what in (('GAN_demo_train_config.ini', 'net_gan'),
                        ('vae_config.ini', 'net_autoencoder'),
-                       ('default_monomodal_regression.ini', 'net_regress'),
                        ('label_driven_registration.ini', 'net_reg')):
         code, _, err = run_main(
             ['train', '-c', niftynet_config(name),
@@ -110,8 +109,10 @@ def test_unknown_network_name(tmp_path, capsys):
     pytest.importorskip('niftydrive.application.segmentation_application')
     config = niftynet_config('vnet_config.ini')
     code, _, err = run_main(['train', '-c', config, '--model_dir',
-                             str(tmp_path / 'm')], capsys)
-    assert code == 1 and 'vnet' in err and 'not available in niftydrive yet' in err
+                             str(tmp_path / 'm'), '--name', 'se_resnet'],
+                            capsys)
+    assert code == 1 and 'se_resnet' in err and \
+        'not available in niftydrive yet' in err
     code, _, err = run_main(['train', '-c', config, '--model_dir',
                              str(tmp_path / 'm'), '--name', 'unett'], capsys)
     assert code == 1 and 'did you mean "unet"?' in err

@@ -6,7 +6,8 @@ import tensorflow.compat.v1 as tf
 from niftydrive.layer.bn import BN_COLLECTION
 from niftydrive.layer.loss_segmentation import LossFunction
 from niftydrive.network.base_net import BaseNet
-from niftydrive.network.highres3dnet import HighRes3DNet, HighRes3DNetSmall
+from niftydrive.network.highres3dnet import HighRes3DNet
+from niftydrive.network.highres3dnet_small import HighRes3DNetSmall
 from niftydrive.network.toynet import ToyNet
 from niftydrive.network.unet import UNet3D
 from niftydrive.utilities.errors import UserInputError

@@ -160,7 +160,9 @@ from shared_data import niftynet_config  # noqa: E402
 
 
 @pytest.mark.parametrize('name', ['default_segmentation.ini', 'highres3dnet_config.ini', 'unet_config.ini',
-                                  'default_multimodal_segmentation.ini'])
+                                  'default_multimodal_segmentation.ini', 'vnet_config.ini',
+                                  'deepmedic_config.ini', 'densevnet_config.ini',
+                                  'holisticnet_config.ini', 'scalenet_config.ini'])
 def test_niftynet_segmentation_configs_say_their_data_is_missing(tmp_path, capsys, name):
     path = niftynet_config(name)
     code = main(['train', '-c', path, '--model_dir', str(tmp_path / 'model')])

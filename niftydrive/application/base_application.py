@@ -102,28 +102,32 @@ class BaseApplication(metaclass=SingletonApplication):
     def initialise_dataset_loader(self, data_param=None, task_param=None,
                                   data_partitioner=None):
         """Set up readers from the input sections and the data split."""
-        raise NotImplementedError
+        raise NotImplementedError(self._missing_hook('initialise_dataset_loader'))
 
     def initialise_sampler(self):
         """Create ``self.sampler``: a nested list of samplers."""
-        raise NotImplementedError
+        raise NotImplementedError(self._missing_hook('initialise_sampler'))
 
     def initialise_aggregator(self):
         """Create ``self.output_decoder`` for inference outputs."""
-        raise NotImplementedError
+        raise NotImplementedError(self._missing_hook('initialise_aggregator'))
 
     def initialise_network(self):
         """Create ``self.net``."""
-        raise NotImplementedError
+        raise NotImplementedError(self._missing_hook('initialise_network'))
 
     def connect_data_and_network(self, outputs_collector=None,
                                  gradients_collector=None):
         """Build one tower: inputs, network, loss, gradients, outputs."""
-        raise NotImplementedError
+        raise NotImplementedError(self._missing_hook('connect_data_and_network'))
 
     def interpret_output(self, batch_output):
         """Use one iteration's ``NETWORK_OUTPUT`` values; False ends inference."""
-        raise NotImplementedError
+        raise NotImplementedError(self._missing_hook('interpret_output'))
+
+    def _missing_hook(self, hook):
+        return '{}.{}() is not implemented: a BaseApplication subclass must ' \
+            'define it (the driver calls it)'.format(type(self).__name__, hook)
 
     def initialise_evaluator(self, eval_param):
         """Create ``self.evaluator`` from the [EVALUATION] parameters."""

@@ -9,7 +9,13 @@ with ``num_classes``, ``output_prob`` and ``label_normalisation``.
   the loss (``loss_type``) plus weight decay is minimised; ``loss`` and
   ``dice`` (hard Dice of the foreground classes in the batch) are shown on
   the console and in TensorBoard; validation subjects, if any, are sampled
-  on validation iterations;
+  on validation iterations; the training subjects (never the validation or
+  inference ones) are augmented on every read, in NiftyNet's order, by the
+  layers the TRAINING keys ask for: random flips (``random_flipping_axes``),
+  zooms (``scaling_percentage``), rotations (``rotation_angle``,
+  ``rotation_angle_x/y/z``), elastic deformation (``do_elastic_deformation``)
+  and bias fields (``bias_field_range``); labels are resampled with nearest
+  neighbours, images with their section's ``interp_order``;
 - inference: ``GridSampler`` windows (``border``) go through the network;
   labels (or class probabilities with ``output_prob``) are stitched back by
   ``GridSamplesAggregator`` into ``save_seg_dir``; when the subjects have
@@ -57,6 +63,11 @@ from niftydrive.layer.histogram_normalisation import HistogramNormalisationLayer
 from niftydrive.layer.mean_variance_normalisation import MeanVarNormalisationLayer
 from niftydrive.layer.pad import PadLayer
 from niftydrive.layer.loss_segmentation import LossFunction
+from niftydrive.layer.rand_bias_field import RandomBiasFieldLayer
+from niftydrive.layer.rand_elastic_deform import RandomElasticDeformationLayer
+from niftydrive.layer.rand_flip import RandomFlipLayer
+from niftydrive.layer.rand_rotation import RandomRotationLayer
+from niftydrive.layer.rand_spatial_scaling import RandomSpatialScalingLayer
 from niftydrive.utilities.errors import UserInputError
 from niftydrive.utilities.util_common import ParserNamespace
 
@@ -76,6 +87,8 @@ class SegmentationApplication(BaseApplication):
     """Train, infer and evaluate voxel-wise segmentation networks."""
 
     REQUIRED_CONFIG_SECTION = 'SEGMENTATION'
+    # the input field evaluation compares the outputs with
+    REFERENCE_FIELD = 'label'
 
     def __init__(self, net_param, action_param, action):
         super(SegmentationApplication, self).__init__(net_param, action_param, action)
@@ -116,10 +129,7 @@ class SegmentationApplication(BaseApplication):
         if self.num_classes < 1:
             raise UserInputError('[SEGMENTATION] num_classes must be set to the number of '
                                  'segmentation classes (got {}).'.format(self.num_classes))
-        sampling = str(_param(self.net_param, 'window_sampling', 'uniform')).lower()
-        if self.is_training and sampling not in SUPPORTED_SAMPLING:
-            raise UserInputError('NETWORK window_sampling = {} is not supported yet by '
-                                 'niftydrive; use uniform.'.format(sampling))
+        self.check_window_sampling()
         self._normalisers = self._normalisation_layers()
         if self.is_training:
             fields = ['image', 'label'] + (['weight'] if self._sections('weight') else [])
@@ -134,6 +144,15 @@ class SegmentationApplication(BaseApplication):
                 INFER if data_partitioner.has_inference else ALL)
             self.readers = [self._reader(['image'], phase)]
             self.initialise_evaluator(None)   # evaluation after inference: defaults
+
+    def check_window_sampling(self):
+        """``NETWORK window_sampling`` must name a sampler this application has."""
+        sampling = str(_param(self.net_param, 'window_sampling', 'uniform')).lower()
+        if self.is_training and sampling not in SUPPORTED_SAMPLING:
+            raise UserInputError('NETWORK window_sampling = {} is not supported yet by '
+                                 'niftydrive; use {}.'.format(
+                                     sampling, ', '.join(SUPPORTED_SAMPLING)))
+        return sampling
 
     def initialise_evaluator(self, eval_param):
         """Create ``self.evaluator`` (metric names checked now, before any work).
@@ -216,7 +235,10 @@ class SegmentationApplication(BaseApplication):
         reader.num_classes = self.num_classes
         if not self.is_training:
             self._check_trained()
-        reader.add_preprocessing_layers(self._padding_layers(fields) + self._normalisers)
+        layers = self._padding_layers(fields) + self._normalisers
+        if self.is_training and phase == TRAIN:   # never validation or inference
+            layers = layers + self._augmentation_layers()
+        reader.add_preprocessing_layers(layers)
         reader.check_num_classes()
         if self.label_normaliser is not None and self.label_normaliser.is_ready():
             self.label_mapping = LabelMapping(self.label_normaliser.mapping)
@@ -224,6 +246,57 @@ class SegmentationApplication(BaseApplication):
                     ', '.join(fields))
         reader.preload()   # bad voxel data is reported now, not in a sampler thread
         return reader
+
+    def _range(self, key, lowest=None):
+        """A TRAINING ``(min, max)`` key, or () when unset."""
+        values = tuple(_param(self.action_param, key, ()) or ())
+        if not values:
+            return ()
+        if len(values) != 2 or values[0] > values[1] or \
+                (lowest is not None and values[0] <= lowest):
+            raise UserInputError('TRAINING {} = {} must be two numbers (min, max) with min <= '
+                                 'max{}.'.format(key, values, '' if lowest is None else
+                                                 ' and min > {}'.format(lowest)))
+        return values
+
+    def _augmentation_layers(self):
+        """The training reader's augmentation layers, in NiftyNet's order."""
+        layers = []
+        flip_axes = tuple(_param(self.action_param, 'random_flipping_axes', ()) or ())
+        if flip_axes and flip_axes != (-1,):   # NiftyNet's -1: no flipping
+            if any(a not in (0, 1, 2) for a in flip_axes):
+                raise UserInputError('TRAINING random_flipping_axes = {} must list spatial axes '
+                                     '0, 1 or 2 (or -1 for none).'.format(flip_axes))
+            layers.append(RandomFlipLayer(flip_axes=flip_axes))
+        scaling = self._range('scaling_percentage', lowest=-100.0)
+        if scaling:
+            layers.append(RandomSpatialScalingLayer(
+                min_percentage=scaling[0], max_percentage=scaling[1],
+                antialiasing=_param(self.action_param, 'antialiasing', True),
+                isotropic=_param(self.action_param, 'isotropic_scaling', False)))
+        angle = self._range('rotation_angle')
+        per_axis = [self._range('rotation_angle_' + axis) for axis in 'xyz']
+        if angle or any(per_axis):
+            rotation = RandomRotationLayer()
+            if angle:
+                rotation.init_uniform_angle(angle)
+            else:
+                rotation.init_non_uniform_angle(*per_axis)
+            layers.append(rotation)
+        if _param(self.action_param, 'do_elastic_deformation', False):
+            layers.append(RandomElasticDeformationLayer(
+                num_controlpoints=_param(self.action_param, 'num_ctrl_points', 4),
+                std_deformation_sigma=_param(self.action_param, 'deformation_sigma', 15.0),
+                proportion_to_augment=_param(self.action_param, 'proportion_to_deform', 0.5)))
+        bias_range = self._range('bias_field_range')
+        if bias_range:
+            bias_field = RandomBiasFieldLayer()
+            bias_field.init_order(_param(self.action_param, 'bf_order', 3))
+            bias_field.init_uniform_coeff(bias_range)
+            layers.append(bias_field)
+        if layers:
+            LOGGER.info('Training augmentation: %s', ', '.join(l.name for l in layers))
+        return layers
 
     def _window_param(self):
         """The input sections' parameters, every section with a window size.
@@ -275,9 +348,13 @@ class SegmentationApplication(BaseApplication):
                 window_border=_param(self.action_param, 'border', (0, 0, 0)),
                 queue_length=queue_length)]]
 
+    def _writes_labels(self):
+        """True when inference writes labels (not probabilities or values)."""
+        return not _param(self.segmentation_param, 'output_prob', False)
+
     def initialise_aggregator(self):
         """The grid aggregator writing into ``save_seg_dir``."""
-        output_prob = bool(_param(self.segmentation_param, 'output_prob', False))
+        writes_labels = self._writes_labels()
         self.output_decoder = GridSamplesAggregator(
             image_reader=self.readers[0],
             output_path=_param(self.action_param, 'save_seg_dir', '.') or '.',
@@ -286,8 +363,8 @@ class SegmentationApplication(BaseApplication):
             interp_order=_param(self.action_param, 'output_interp_order', 0),
             prefix=_param(self.action_param, 'output_postfix', '_niftynet_out'),
             fill_constant=_param(self.action_param, 'fill_constant', 0.0),
-            label_mapping=None if output_prob else self.label_mapping,
-            is_label=not output_prob)
+            label_mapping=self.label_mapping if writes_labels else None,
+            is_label=writes_labels)
 
     # ------------------------------------------------------------- network
     def initialise_network(self):
@@ -334,11 +411,7 @@ class SegmentationApplication(BaseApplication):
         image = tf.cast(data['image'], tf.float32)
         label = tf.cast(tf.round(data['label']), tf.int32)
         net_out = self.net(image, is_training=self.is_training)
-        with tf.name_scope('Optimiser'):
-            if self.optimiser is None:
-                self.optimiser = OptimiserFactory.create(
-                    _param(self.action_param, 'optimiser', 'adam')).get_instance(
-                        learning_rate=float(_param(self.action_param, 'lr', 0.01)))
+        self._create_optimiser()
         loss_func = LossFunction(n_class=self.num_classes,
                                  loss_type=_param(self.action_param, 'loss_type', 'Dice'))
         loss = loss_func(prediction=net_out, ground_truth=label,
@@ -353,6 +426,16 @@ class SegmentationApplication(BaseApplication):
                                                 collection=collection)
             outputs_collector.add_to_collection(var=dice, name='dice', average_over_devices=True,
                                                 collection=collection)
+
+    def _create_optimiser(self):
+        """``self.optimiser`` from ``[TRAINING] optimiser`` and ``lr`` (once:
+        every tower shares it)."""
+        with tf.name_scope('Optimiser'):
+            if self.optimiser is None:
+                self.optimiser = OptimiserFactory.create(
+                    _param(self.action_param, 'optimiser', 'adam')).get_instance(
+                        learning_rate=float(_param(self.action_param, 'lr', 0.01)))
+        return self.optimiser
 
     def _hard_dice(self, logits, label):
         """Mean Dice over the foreground classes present in the batch (or predicted)."""
@@ -390,7 +473,7 @@ class SegmentationApplication(BaseApplication):
         return False
 
     def _evaluate_after_inference(self):
-        labels = self._sections('label')
+        labels = self._sections(self.REFERENCE_FIELD)
         if not labels or _param(self.segmentation_param, 'output_prob', False):
             return
         references = self._reference_files()
@@ -403,7 +486,7 @@ class SegmentationApplication(BaseApplication):
             pairs, os.path.join(self.output_decoder.output_path, EVALUATION_CSV))
 
     def _reference_files(self):
-        section = self._sections('label')[0]
+        section = self._sections(self.REFERENCE_FIELD)[0]
         try:
             rows = self.partitioner.get_file_list(ALL, section)
         except UserInputError:
@@ -452,18 +535,20 @@ class SegmentationApplication(BaseApplication):
 
         :return: the CSV's rows (dicts: column -> value)
         """
-        if not self._sections('label'):
-            raise UserInputError('Evaluation needs [SEGMENTATION] label = <input section>.')
+        if not self._sections(self.REFERENCE_FIELD):
+            raise UserInputError('Evaluation needs [{}] {} = <input section>.'.format(
+                self.REQUIRED_CONFIG_SECTION, self.REFERENCE_FIELD))
         outputs, source = self._inferred_outputs()
         references = self._reference_files()
         pairs = [(sid, outputs[sid], references[sid]) for sid in sorted(outputs)
                  if sid in references]
         if not pairs:
-            raise UserInputError('None of the {} subject(s) of {} has a label file in [{}].'
-                                 .format(len(outputs), source, self._sections('label')[0]))
+            raise UserInputError('None of the {} subject(s) of {} has a {} file in [{}].'.format(
+                len(outputs), source, self.REFERENCE_FIELD,
+                self._sections(self.REFERENCE_FIELD)[0]))
         folder = _param(self.action_param, 'save_csv_dir', '') or \
             os.path.dirname(os.path.abspath(source))
-        if self.evaluator.output_prob and _param(self.segmentation_param,
+        if getattr(self.evaluator, 'output_prob', False) and _param(self.segmentation_param,
                                                  'label_normalisation', False):
             self.evaluator.label_mapping = self._trained_label_mapping()
         self.evaluation_rows = self.evaluator.run(pairs, os.path.join(folder, EVALUATION_CSV))

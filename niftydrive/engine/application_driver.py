@@ -28,12 +28,14 @@ from niftydrive.engine.application_iteration import INFER, TRAIN, \
     IterationMessage
 from niftydrive.engine.application_variables import GradientsCollector, \
     OutputsCollector
-from niftydrive.engine.checkpoint_io import FILE_PREFIX, \
-    MissingCheckpointError, infer_latest_model_file, prepare_checkpoint_dir
+from niftydrive.engine.checkpoint_io import BEST_ITER, FILE_PREFIX, \
+    MissingCheckpointError, best_checkpoint, infer_latest_model_file, \
+    prepare_checkpoint_dir
+from niftydrive.engine.dataset_split import partition_data
+from niftydrive.engine.devices import device_string, session_config
 from niftydrive.engine.handler_base import disconnect_handler
 from niftydrive.engine.session_callables import SessionCallCache
 from niftydrive.engine.stop_signals import StopSignals, TerminationRequested
-from niftydrive.io.image_sets_partitioner import ImageSetsPartitioner
 from niftydrive.io.misc_io import get_latest_subfolder, touch_folder
 from niftydrive.layer.bn import BN_COLLECTION
 from niftydrive.utilities.errors import UserInputError
@@ -113,6 +115,7 @@ class ApplicationDriver(object):
         self.iteration_generator_name = 'iteration_generator'
         self.outputs_collector = None
         self.gradients_collector = None
+        self.workflow_param = {}  # every section, for handlers' own keys
         self._coord = tf.train.Coordinator()
         self._data_partitioner = None
         self._event_handlers = []
@@ -139,10 +142,14 @@ class ApplicationDriver(object):
             raise
         if system_param is None:
             raise UserInputError('the [SYSTEM] section is missing')
-        if not os.path.isdir(system_param.model_dir):
-            raise UserInputError('model folder {} does not exist (SYSTEM: '
-                                 'model_dir)'.format(system_param.model_dir))
+        if not getattr(system_param, 'model_dir', None):
+            raise UserInputError('[SYSTEM] model_dir is not set')
+        try:  # NiftyNet required it to exist; creating it is friendlier
+            touch_folder(system_param.model_dir)
+        except UserInputError as error:
+            raise UserInputError('[SYSTEM] model_dir: {}'.format(error)) from None
         self.action = resolve_action(system_param.action)
+        self.workflow_param = workflow_param
         self.event_handler_names = tuple(
             getattr(system_param, 'event_handler', None) or DEFAULT_EVENT_HANDLERS)
         self.iteration_generator_name = getattr(
@@ -219,36 +226,9 @@ class ApplicationDriver(object):
 
     def _partition_data(self, system_param, train_param, data_param):
         """Load (or write) the train/validation/inference split."""
-        partitioner = ImageSetsPartitioner()
-        partitioner.reset()
-        if not data_param:
-            return partitioner
-        split_file = getattr(system_param, 'dataset_split_file', None)
-        ratios = None
-        new_partition = False
-        if self.is_training and self.initial_iter == 0 and \
-                not (split_file and os.path.isfile(split_file)):
-            fractions = (train_param.exclude_fraction_for_validation,
-                         train_param.exclude_fraction_for_inference)
-            if self.validation_every_n > 0 and fractions[0] <= 0:
-                raise UserInputError(
-                    'validation_every_n is {} but no validation split is '
-                    'possible: set exclude_fraction_for_validation > 0 '
-                    '[TRAINING] (now {}), or validation_every_n = -1'.format(
-                        self.validation_every_n, fractions[0]))
-            if any(fraction > 0 for fraction in fractions):
-                new_partition, ratios = True, fractions
-        partitioner.initialise(data_param=data_param, new_partition=new_partition,
-                               data_split_file=split_file, ratios=ratios)
-        if self.is_training and self.validation_every_n > 0 and \
-                not partitioner.has_validation:
-            raise UserInputError(
-                'validation_every_n is {} but the dataset split {} has no '
-                'validation subjects: remove that file to make a new split '
-                '(with exclude_fraction_for_validation > 0), or set '
-                'validation_every_n = -1'.format(self.validation_every_n,
-                                                 split_file))
-        return partitioner
+        return partition_data(system_param, train_param, data_param,
+                              self.is_training, self.initial_iter,
+                              self.validation_every_n)
 
     # -------------------------------------------------------------------- run
     def run_application(self):
@@ -291,7 +271,12 @@ class ApplicationDriver(object):
         return None
 
     def _resolve_initial_iter(self):
-        """``-1`` (or inference iteration 0): the latest checkpoint."""
+        """``-1`` (or inference iteration 0): the latest checkpoint; ``-2``
+        (inference): the best model."""
+        if self.initial_iter == BEST_ITER and not self.is_training:
+            self.model_dir, self.initial_iter = best_checkpoint(self.model_dir)
+            LOGGER.info('inference with the best model: %s, iter %d',
+                        self.model_dir, self.initial_iter)
         if self.initial_iter < 0 or (not self.is_training and self.initial_iter == 0):
             self.initial_iter = infer_latest_model_file(
                 self.model_dir,
@@ -304,7 +289,15 @@ class ApplicationDriver(object):
         """Construct this run's handlers with the driver's settings (they
         connect themselves to the signals, in the configured order)."""
         settings = dict(vars(self), coordinator=self._coord)
-        return [handler_class(**settings) for handler_class in self._handler_classes]
+        handlers = []
+        try:
+            for handler_class in self._handler_classes:
+                handlers.append(handler_class(**settings))
+        except BaseException:  # e.g. a handler refusing its settings
+            for handler in handlers:
+                disconnect_handler(handler)
+            raise
+        return handlers
 
     def _run_session(self, session, loop_status):
         """``SESS_STARTED``, the loop, ``SESS_FINISHED`` (always)."""
@@ -432,18 +425,8 @@ class ApplicationDriver(object):
     # ---------------------------------------------------------------- devices
     def _device_string(self, device_id=0, is_worker=True):
         """The device of tower ``device_id`` (or of shared ops)."""
-        n_local_gpus = _count_local_gpus()
-        if self.num_gpus <= 0:
-            return '/cpu:{}'.format(device_id)
-        if self.is_training:
-            if is_worker and n_local_gpus > 0:
-                if device_id >= n_local_gpus:
-                    LOGGER.warning('trying to use gpu id %s, but only has %s '
-                                   'GPU(s), please set num_gpus to %s at most',
-                                   device_id, n_local_gpus, n_local_gpus)
-                return '/gpu:{}'.format(device_id)
-            return '/cpu:{}'.format(device_id if is_worker else 0)
-        return '/gpu:0' if n_local_gpus > 0 else '/cpu:0'
+        return device_string(self.num_gpus, self.is_training, device_id,
+                             is_worker)
 
     @staticmethod
     def _create_app(app_type_string):
@@ -453,21 +436,5 @@ class ApplicationDriver(object):
         return app_class
 
     def _tf_config(self):
-        """Session configuration: soft placement; on a machine without GPUs,
-        one virtual CPU device per tower so towers run on separate devices."""
-        config = tf.ConfigProto()
-        config.log_device_placement = False
-        config.allow_soft_placement = True
-        if self.is_training and self.num_gpus > 1 and _count_local_gpus() == 0:
-            config.device_count['CPU'] = self.num_gpus
-        return config
-
-
-_GPU_COUNT = []
-
-
-def _count_local_gpus():
-    """The number of GPUs TensorFlow sees (cached for the process)."""
-    if not _GPU_COUNT:
-        _GPU_COUNT.append(len(tf.config.experimental.list_physical_devices('GPU')))
-    return _GPU_COUNT[0]
+        """Session configuration (soft placement, virtual CPU towers)."""
+        return session_config(self.num_gpus, self.is_training)

@@ -15,11 +15,12 @@ SUPPORTED_APP = {
     'net_segment':
         'niftydrive.application.segmentation_application.SegmentationApplication',
     'toy': 'niftydrive.application.toy_application.ToyApplication',
+    'net_regress':
+        'niftydrive.application.regression_application.RegressionApplication',
 }
 
 # NiftyNet applications that niftydrive does not provide (yet).
 NIFTYNET_APPS_NOT_AVAILABLE = {
-    'net_regress': 'regression',
     'net_gan': 'GAN',
     'net_autoencoder': 'autoencoder',
     'net_classify': 'classification',
@@ -27,10 +28,21 @@ NIFTYNET_APPS_NOT_AVAILABLE = {
 }
 
 SUPPORTED_NETWORK = {
+    # segmentation
     'toynet': 'niftydrive.network.toynet.ToyNet',
     'highres3dnet': 'niftydrive.network.highres3dnet.HighRes3DNet',
-    'highres3dnet_small': 'niftydrive.network.highres3dnet.HighRes3DNetSmall',
+    'highres3dnet_small':
+        'niftydrive.network.highres3dnet_small.HighRes3DNetSmall',
+    'highres3dnet_large':
+        'niftydrive.network.highres3dnet_large.HighRes3DNetLarge',
     'unet': 'niftydrive.network.unet.UNet3D',
+    'unet_2d': 'niftydrive.network.unet_2d.UNet2D',
+    'vnet': 'niftydrive.network.vnet.VNet',
+    'dense_vnet': 'niftydrive.network.dense_vnet.DenseVNet',
+    'deepmedic': 'niftydrive.network.deepmedic.DeepMedic',
+    'scalenet': 'niftydrive.network.scalenet.ScaleNet',
+    'holisticnet': 'niftydrive.network.holistic_net.HolisticNet',
+    # GAN
     'tinynet': 'niftydrive.network.toy_gan.TinyNet',
 }
 
@@ -43,15 +55,18 @@ SUPPORTED_EVENT_HANDLERS = {
         'niftydrive.engine.handler_network_output.OutputInterpreter',
     'console_logger': 'niftydrive.engine.handler_console.ConsoleLogger',
     'tensorboard_logger': 'niftydrive.engine.handler_tensorboard.TensorBoardLogger',
+    'best_model_saver': 'niftydrive.engine.handler_best_model.BestModelSaver',
+    'early_stopper': 'niftydrive.engine.handler_early_stopping.EarlyStopper',
 }
 
 # The handlers of a run when ``[SYSTEM] event_handler`` is empty, in the
 # order they receive each signal: outputs are interpreted before they are
-# logged, logged before the checkpoint is written.
+# logged, logged before the checkpoint is written; the best model is saved
+# before early stopping ends a run.
 DEFAULT_EVENT_HANDLERS = (
     'model_restorer', 'sampler_threading', 'apply_gradients',
     'output_interpreter', 'console_logger', 'tensorboard_logger',
-    'model_saver')
+    'model_saver', 'best_model_saver', 'early_stopper')
 
 SUPPORTED_ITERATION_GENERATORS = {
     'iteration_generator':
@@ -124,6 +139,9 @@ def _import_by_path(dotted_path, kind):
     if not module_name:
         raise UserInputError('Could not import {} "{}": not a dotted path '
                              '(package.module.Name)'.format(kind, dotted_path))
+    if module_name.split('.')[0] == 'niftynet':
+        # NiftyNet configs name NiftyNet's modules; ours mirror them
+        module_name = 'niftydrive' + module_name[len('niftynet'):]
     try:
         module = importlib.import_module(module_name)
     except ImportError as error:
@@ -183,7 +201,15 @@ class ApplicationFactory(ModuleFactory):
                 'in niftydrive yet; available: {}'.format(
                     name.strip(), NIFTYNET_APPS_NOT_AVAILABLE[name.strip()],
                     ', '.join(sorted(SUPPORTED_APP))))
-        return super(ApplicationFactory, cls).create(name)
+        app_class = super(ApplicationFactory, cls).create(name)
+        from niftydrive.application.base_application import BaseApplication
+        if not (isinstance(app_class, type) and
+                issubclass(app_class, BaseApplication)):
+            raise UserInputError(
+                'application "{}" is not a subclass of niftydrive.application.'
+                'base_application.BaseApplication; an application must '
+                'subclass it'.format(name))
+        return app_class
 
 
 class ApplicationNetFactory(ModuleFactory):

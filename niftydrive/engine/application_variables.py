@@ -175,8 +175,9 @@ class GradientsCollector(object):
         if not self._gradients:
             return None
         if self._averaged is None:
-            with tf.name_scope('AverageGradients'):
-                self._averaged = average_gradients(self._gradients)
+            # built in the caller's scope (the driver's ``ApplyGradients``),
+            # named ``AveOverDevices`` as NiftyNet's
+            self._averaged = average_gradients(self._gradients)
         return self._averaged
 
 

@@ -109,8 +109,10 @@ def infer_latest_model_file(checkpoint_dir, key='starting_iter'):
                 'checkpoint state file {} is missing or names no checkpoint; '
                 '{}'.format(state_file, what_to_do(checkpoint_dir, key)))
         raise MissingCheckpointError(
-            'no checkpoint in {}: train first, or set starting_iter = 0 to '
-            'train from scratch'.format(checkpoint_dir))
+            'no checkpoint in {}: train first (starting_iter = 0 trains from '
+            'scratch), or point model_dir at a trained model, or set '
+            'inference_iter/starting_iter to a saved iteration'.format(
+                checkpoint_dir))
     latest = state.model_checkpoint_path
     try:
         return int(latest.rsplit('-', 1)[-1])
@@ -240,3 +242,24 @@ def prepare_checkpoint_dir(checkpoint_dir, is_training, initial_iter,
                    '(iterations %s)', checkpoint_dir,
                    ', '.join(str(i) for i in existing) or 'none')
     remove_checkpoints(checkpoint_dir)
+
+
+#: ``inference_iter = best`` (or -2): the best model saved by validation
+BEST_ITER = -2
+BEST_DIR = 'best'
+
+
+def best_checkpoint(checkpoint_dir):
+    """``(folder, iteration)`` of the best model, kept in
+    ``<checkpoint_dir>/best`` by the ``best_model_saver`` handler;
+    ``MissingCheckpointError`` when training saved none."""
+    best_dir = os.path.join(checkpoint_dir, BEST_DIR)
+    state = tf.train.get_checkpoint_state(best_dir) \
+        if os.path.isdir(best_dir) else None
+    if state is None or not state.model_checkpoint_path:
+        raise MissingCheckpointError(
+            'no best model in {}: it is saved when training validates '
+            '(validation_every_n > 0); train with validation first, or set '
+            'inference_iter to -1 (the latest checkpoint) or a checkpoint '
+            'number'.format(best_dir))
+    return best_dir, int(state.model_checkpoint_path.rsplit('-', 1)[-1])

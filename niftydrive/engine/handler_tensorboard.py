@@ -1,6 +1,7 @@
 """``TensorBoardLogger``: merged summaries to TensorBoard event files."""
 import os
 
+import numpy as np
 import tensorflow.compat.v1 as tf
 
 from niftydrive.engine.application_iteration import TRAIN, VALID
@@ -11,16 +12,20 @@ from niftydrive.engine.signal import ITER_FINISHED, ITER_STARTED, \
 
 
 class TensorBoardLogger(EventHandler):
-    """Every ``tensorboard_every_n`` iterations, fetches the merged summary
-    and writes it to ``summary_dir/Training`` or ``summary_dir/Validation``
-    (training runs only)."""
+    """Every ``tensorboard_every_n`` training iterations, fetches the merged
+    summary and writes it to ``summary_dir/Training``; every validation
+    round's summaries are averaged (scalars: the mean over the round's
+    iterations; other summaries: the round's last) into one point in
+    ``summary_dir/Validation`` (training runs only)."""
 
     def __init__(self, outputs_collector=None, summary_dir=None,
-                 tensorboard_every_n=20, is_training=True, **kwargs):
+                 tensorboard_every_n=20, is_training=True,
+                 validation_max_iter=1, **kwargs):
         super(TensorBoardLogger, self).__init__(**kwargs)
         self.outputs_collector = outputs_collector
         self.summary_dir = summary_dir
         self.tensorboard_every_n = tensorboard_every_n
+        self.validation_round = SummaryRound(validation_max_iter)
         self.writers = {}
         if not is_training or tensorboard_every_n <= 0 or not summary_dir:
             return
@@ -38,9 +43,11 @@ class TensorBoardLogger(EventHandler):
         }
 
     def read_tensorboard_op(self, _sender, iter_msg=None, **_unused):
-        """Fetch the merged summary on due training/validation iterations."""
-        if iter_msg.is_inference or \
-                iter_msg.current_iter % self.tensorboard_every_n != 0:
+        """Fetch the merged summary on due training iterations and on every
+        validation iteration."""
+        if iter_msg.is_inference or (
+                iter_msg.is_training and
+                iter_msg.current_iter % self.tensorboard_every_n != 0):
             return
         summary_op = self.outputs_collector.variables(TF_SUMMARIES)
         if summary_op is not None and summary_op != {}:
@@ -49,6 +56,8 @@ class TensorBoardLogger(EventHandler):
     def write_tensorboard(self, _sender, iter_msg=None, **_unused):
         """Write the fetched summary to the phase's writer."""
         summary = (iter_msg.current_iter_output or {}).get(TF_SUMMARIES)
+        if summary is not None and iter_msg.is_validation:
+            summary = self.validation_round.add(iter_msg.current_iter, summary)
         if summary is not None and iter_msg.phase in self.writers:
             self.writers[iter_msg.phase].add_summary(summary,
                                                      iter_msg.current_iter)
@@ -58,3 +67,33 @@ class TensorBoardLogger(EventHandler):
         for writer in self.writers.values():
             writer.close()
         self.writers = {}
+
+
+class SummaryRound(object):
+    """Averages the serialised summaries of a validation round."""
+
+    def __init__(self, validation_max_iter=1):
+        self.validation_max_iter = max(int(validation_max_iter), 1)
+        self._iter = None
+        self._summaries = []
+
+    def add(self, iteration, serialised):
+        """Record one iteration's summary; the round's averaged ``Summary``
+        after its last iteration, else None."""
+        if iteration != self._iter:
+            self._iter, self._summaries = iteration, []
+        self._summaries.append(tf.Summary.FromString(serialised))
+        if len(self._summaries) < self.validation_max_iter:
+            return None
+        summaries, self._summaries = self._summaries, []
+        scalars = {}
+        for summary in summaries:
+            for value in summary.value:
+                if value.WhichOneof('value') == 'simple_value':
+                    scalars.setdefault(value.tag, []).append(value.simple_value)
+        merged = tf.Summary()
+        merged.CopyFrom(summaries[-1])
+        for value in merged.value:
+            if value.tag in scalars:
+                value.simple_value = float(np.mean(scalars[value.tag]))
+        return merged

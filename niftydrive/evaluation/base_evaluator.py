@@ -103,6 +103,12 @@ class LoadedVolume(object):
         self.data = data.reshape(spatial + (-1,))
         self.affine = np.array(image.affine, dtype=np.float64)
 
+    def check_finite(self):
+        """Refuse NaN or infinite voxels, naming the file."""
+        if not np.all(np.isfinite(self.data)):
+            raise UserInputError('Subject {}: {} {} has NaN or infinite voxels.'.format(
+                self.subject_id, self.role, self.path))
+
     @property
     def num_components(self):
         """Volumes in the file beyond the three spatial axes (1 for a 3-D file)."""
@@ -146,11 +152,13 @@ def load_pair(inferred_path, reference_path, subject_id=None,
     orientation than its reference is fine), and must then coincide.
 
     :return: ``(inferred, reference)`` :class:`LoadedVolume` objects
-    :raises UserInputError: a missing or unreadable file, or the two files
-        not on the same voxel grid (naming both files)
+    :raises UserInputError: a missing or unreadable file, NaN or infinite
+        voxels, or the two files not on the same voxel grid (naming the files)
     """
     inferred = LoadedVolume(inferred_path, subject_id, inferred_role)
     reference = LoadedVolume(reference_path, subject_id, reference_role)
+    inferred.check_finite()
+    reference.check_finite()
     if not same_voxel_grid(inferred, reference):
         inferred.to_canonical()
         reference.to_canonical()

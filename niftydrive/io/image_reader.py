@@ -19,7 +19,6 @@ layer raises a ``UserInputError`` naming the subject and file, and
 ``get_subject``/``spatial_shape``/``to_original`` serve samplers that work
 on ``[x, y, z, channels]`` arrays.
 """
-import copy
 import logging
 import threading
 
@@ -130,6 +129,7 @@ class ImageReader(Layer):
         self.cache_bytes = 2 << 30   # keep preprocessed subjects up to ~2 GB
         self._cache = {}
         self._lock = threading.Lock()
+        self._augment_lock = threading.Lock()
         super(ImageReader, self).__init__(name='image_reader')
 
     # -------------------------------------------------------------- set-up
@@ -426,20 +426,28 @@ class ImageReader(Layer):
         if not randomised:
             return dict(data)
         data = {name: np.array(array) for name, array in data.items()}
-        interp_orders = {name: image.interp_order
-                         for name, image in self.output_list[idx].items()}
+        interp_orders = self.interp_orders(idx)
         mask = None
-        for layer in randomised:
-            if isinstance(layer, RandomisedLayer):
-                try:
-                    layer = copy.deepcopy(layer)   # threads draw their own parameters
-                except Exception:  # pylint: disable=broad-except
-                    pass
-                layer.randomise()
-                data = layer(data, interp_orders)
-            else:
-                data, mask = layer(data, mask)
+        # A randomised layer keeps what randomise() drew until it is called, so
+        # sampler threads take turns. (A copy per call would not do: a copy of
+        # a seeded layer's random stream draws the same parameters every time.)
+        with self._augment_lock:
+            for layer in randomised:
+                if isinstance(layer, RandomisedLayer):
+                    layer.randomise()
+                    data = layer(data, interp_orders)
+                else:
+                    data, mask = layer(data, mask)
         return data
+
+    def interp_orders(self, idx=0):
+        """``{field: interpolation order per section}`` of subject ``idx``, as the
+        randomised (augmentation) layers use them: label fields are always
+        resampled with nearest neighbours (0), other fields with their
+        sections' ``interp_order``."""
+        return {name: (0,) * len(image.interp_order) if name in self.label_fields
+                else tuple(image.interp_order)
+                for name, image in self.output_list[idx].items()}
 
     def _check_labels(self, idx, data):
         """Without label normalisation, labels must lie in 0..num_classes-1."""

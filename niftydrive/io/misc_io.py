@@ -4,7 +4,6 @@ import os
 
 from niftydrive.utilities.errors import UserInputError
 
-LOG_FORMAT = '%(levelname)s:niftydrive: %(message)s'
 
 
 def touch_folder(model_dir):
@@ -54,25 +53,47 @@ def get_latest_subfolder(parent_folder, create_new=False):
     return touch_folder(os.path.join(parent_folder, str(latest)))
 
 
-def set_logger(file_name=None, level=logging.INFO):
-    """Send niftydrive's log to the console and, optionally, to ``file_name``.
+class _RunLogFormatter(logging.Formatter):
+    """``INFO:niftydrive: ...`` for niftydrive's own loggers,
+    ``INFO:<logger name>: ...`` for any other (a user's application)."""
 
-    Calling it again replaces the handlers it added before.
+    def format(self, record):
+        source = 'niftydrive' if record.name.split('.')[0] == 'niftydrive' \
+            else record.name
+        return '{}:{}: {}'.format(record.levelname, source,
+                                  record.getMessage()) + \
+            ('\n' + self.formatException(record.exc_info)
+             if record.exc_info else '')
+
+
+# libraries whose INFO messages are noise in a run's log
+_QUIET_LOGGERS = ('tensorflow', 'absl', 'h5py', 'PIL', 'matplotlib', 'urllib3')
+
+
+def set_logger(file_name=None, level=logging.INFO):
+    """Send the run's log to the console and, optionally, to ``file_name``.
+
+    Records of every logger at ``level`` or above are shown (niftydrive's and
+    those of a user's application or handler), except the INFO chatter of a
+    few libraries.  Calling it again replaces the handlers it added before.
     """
-    logger = logging.getLogger('niftydrive')
-    logger.setLevel(level)
-    for handler in list(logger.handlers):
+    root = logging.getLogger()
+    root.setLevel(level)
+    logging.getLogger('niftydrive').setLevel(level)
+    for name in _QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))
+    for handler in list(root.handlers):
         if getattr(handler, '_niftydrive_handler', False):
-            logger.removeHandler(handler)
+            root.removeHandler(handler)
             handler.close()
     handlers = [logging.StreamHandler()]
     if file_name:
         handlers.append(logging.FileHandler(file_name))
     for handler in handlers:
-        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        handler.setFormatter(_RunLogFormatter())
         handler._niftydrive_handler = True  # pylint: disable=protected-access
-        logger.addHandler(handler)
-    return logger
+        root.addHandler(handler)
+    return logging.getLogger('niftydrive')
 
 
 def resolve_module_dir(module_dir_str, create_new=False):

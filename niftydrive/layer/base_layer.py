@@ -143,10 +143,20 @@ class DataDependentLayer(Layer):
 
 class RandomisedLayer(Layer):
     """A layer with random parameters (e.g. data augmentation) redrawn by
-    ``randomise()``."""
+    ``randomise()``.
 
-    def __init__(self, name='randomised_op'):
+    The parameters are drawn from ``self.rng``, a ``numpy.random.RandomState``
+    seeded with ``seed`` (None: fresh entropy), so a run can be repeated
+    exactly; :meth:`set_seed` reseeds it.
+    """
+
+    def __init__(self, name='randomised_op', seed=None):
         super(RandomisedLayer, self).__init__(name=name)
+        self.rng = np.random.RandomState(seed)
+
+    def set_seed(self, seed):
+        """Restart the layer's random stream from ``seed``."""
+        self.rng = np.random.RandomState(seed)
 
     def randomise(self, *args, **kwargs):
         """Draw new random parameters; subclasses override."""

@@ -56,6 +56,39 @@ def check_spatial_dims(input_tensor, criterion):
     return all(criterion(size) for size in spatial if size is not None)
 
 
+def transform_fields(inputs, interp_orders, transform):
+    """Apply ``transform(volume, interp_order)`` to every 3-D volume of a dict.
+
+    ``inputs`` maps field names to arrays ``[x, y, z, channels]`` (or
+    NiftyNet's ``[x, y, z, time, channels]``); ``interp_orders`` maps each
+    field to one interpolation order per channel (one value is used for all
+    channels; a missing field or a negative order means "leave this field
+    alone"). ``transform`` may change the spatial shape; it must change it
+    the same way for every volume. Returns a new dict; the arrays of
+    ``inputs`` are not modified.
+    """
+    outputs = {}
+    for field, data in inputs.items():
+        orders = tuple(np.atleast_1d((interp_orders or {}).get(field, (-1,))))
+        if data is None or not orders or orders[0] < 0:
+            outputs[field] = data
+            continue
+        data = np.asarray(data)
+        trailing = data.shape[3:]
+        volumes = data.reshape(data.shape[:3] + (-1,))
+        transformed = [transform(volumes[..., i], int(orders[i] if i < len(orders)
+                                                      else orders[0]))
+                       for i in range(volumes.shape[-1])]
+        stacked = np.stack(transformed, axis=-1).astype(data.dtype, copy=False)
+        outputs[field] = stacked.reshape(stacked.shape[:3] + trailing)
+    return outputs
+
+
+def spatial_axes(shape):
+    """The axes of a 3-D spatial shape longer than one voxel (a 2-D image has two)."""
+    return tuple(axis for axis, size in enumerate(shape[:3]) if size > 1)
+
+
 def check_divisible_channels(input_tensor, n_splits):
     """``n_channels // n_splits`` for an input whose (known) number of
     channels is a multiple of ``n_splits``; otherwise a ``ValueError``."""

@@ -93,15 +93,7 @@ class HighRes3DNet(BaseNet):
             name='conv_0', **self.weight_kwargs())
         flow = first_conv(images, is_training)
         outputs.append(flow)
-        for stage, (n_chns, dilation) in enumerate(
-                zip(self.n_features, self.dilations)):
-            for j in range(self.repeat):
-                block = HighResBlock(
-                    n_chns, kernels=(3, 3), dilation=dilation,
-                    acti_func=self.acti_func, name='res_{}_{}'.format(
-                        stage + 1, j), **self.weight_kwargs())
-                flow = block(flow, is_training)
-                outputs.append(flow)
+        flow = self.residual_stages(flow, is_training, outputs)
         fc_layer = ConvolutionalLayer(
             self.n_fc_features, kernel_size=1, acti_func=self.acti_func,
             name='conv_1', **self.weight_kwargs())
@@ -114,17 +106,17 @@ class HighRes3DNet(BaseNet):
         outputs.append(flow)
         return outputs[layer_id]
 
-
-class HighRes3DNetSmall(HighRes3DNet):
-    """HighRes3DNet with one residual block per stage."""
-
-    def __init__(self, num_classes, w_initializer=None, w_regularizer=None,
-                 b_initializer=None, b_regularizer=None, acti_func='prelu',
-                 name='HighRes3DNetSmall', n_features=(16, 32, 64), repeat=1,
-                 n_fc_features=80):
-        super(HighRes3DNetSmall, self).__init__(
-            num_classes, w_initializer=w_initializer,
-            w_regularizer=w_regularizer, b_initializer=b_initializer,
-            b_regularizer=b_regularizer, acti_func=acti_func, name=name,
-            n_features=n_features, repeat=repeat,
-            n_fc_features=n_fc_features)
+    def residual_stages(self, flow, is_training, outputs):
+        """The three stages of ``repeat`` residual blocks (``res_<stage>_<j>``,
+        dilations 1, 2, 4); each block's output is appended to
+        ``outputs``."""
+        for stage, (n_chns, dilation) in enumerate(
+                zip(self.n_features, self.dilations)):
+            for j in range(self.repeat):
+                block = HighResBlock(
+                    n_chns, kernels=(3, 3), dilation=dilation,
+                    acti_func=self.acti_func, name='res_{}_{}'.format(
+                        stage + 1, j), **self.weight_kwargs())
+                flow = block(flow, is_training)
+                outputs.append(flow)
+        return flow

@@ -3,15 +3,15 @@
 
 Names follow NiftyNet's, so NiftyNet configuration files read unchanged.
 Some parameters are declared because NiftyNet configs use them, although no
-niftydrive component reads them yet (pre-processing, augmentation); their
+niftydrive component reads them yet (e.g. some pre-processing); their
 help text says so.  Each section is an ordered dict ``key -> Param``.
 """
 from collections import OrderedDict
 
 from niftydrive.utilities.user_parameters_helper import (
     NUMERIC_PARSERS, TYPE_NAMES, Range, float_array, int_array,
-    spatial_atleast3d, spatialnumarray, str2boolean, str_array, to_float,
-    to_int, to_str)
+    spatial_atleast3d, spatialnumarray, str2boolean, str_array,
+    to_checkpoint_iter, to_float, to_int, to_str)
 
 SYSTEM_SECTIONS = ('SYSTEM', 'NETWORK', 'TRAINING', 'INFERENCE', 'EVALUATION')
 SUPPORTED_ACTIONS = ('train', 'inference', 'evaluation')
@@ -25,6 +25,21 @@ POSITIVE = Range(0, low_open=True)
 FRACTION = Range(0, 1)
 # Voxels along one axis of a window or padding: generous for any scanner.
 MAX_VOXELS_PER_AXIS = 65535
+
+
+# Names users bring from other tools, mapped to ours: suggested before any
+# spelling-based guess ("did you mean `lr`?" for `learning_rate`).
+KEY_ALIASES = {
+    'learning_rate': 'lr', 'learningrate': 'lr', 'optimizer': 'optimiser',
+    'iterations': 'max_iter', 'num_iterations': 'max_iter',
+    'n_iterations': 'max_iter', 'max_iterations': 'max_iter',
+    'num_steps': 'max_iter', 'steps': 'max_iter',
+    'batchsize': 'batch_size', 'weight_decay': 'decay',
+    'checkpoint_dir': 'model_dir', 'output_dir': 'model_dir',
+    'num_workers': 'num_threads', 'gpus': 'num_gpus', 'n_gpus': 'num_gpus',
+    'loss': 'loss_type', 'network': 'name', 'net_name': 'name',
+    'resume': 'starting_iter', 'checkpoint_every_n': 'save_every_n',
+}
 
 
 class Param(object):
@@ -87,8 +102,8 @@ SYSTEM = make_section(
           'The run\'s event handlers, in the order they receive each signal: '
           'short names (model_restorer, sampler_threading, apply_gradients, '
           'output_interpreter, console_logger, tensorboard_logger, '
-          'model_saver) or dotted paths of handler classes; empty: all of '
-          'these'),
+          'model_saver, best_model_saver, early_stopper) or dotted paths of '
+          'handler classes; empty: all of these'),
     Param('iteration_generator', to_str, 'iteration_generator',
           'The iteration generator class: iteration_generator (training '
           'with interleaved validation, or inference) or a dotted path'),
@@ -173,38 +188,50 @@ TRAINING = make_section(
           'Number of windows sampled from each image in turn',
           check=AT_LEAST_1),
     Param('rotation_angle', float_array, (),
-          'Min/max rotation angle of augmentation, e.g. (-10.0, 10.0)'
-          + NOT_USED_YET),
+          'Augmentation (training subjects only): rotate each subject about '
+          'its centre by angles drawn uniformly from (min, max) degrees about '
+          'each of the three axes, e.g. (-10.0, 10.0); empty: no rotation '
+          '(unless rotation_angle_x/y/z are set)'),
     Param('rotation_angle_x', float_array, (),
-          'Min/max rotation angle about x' + NOT_USED_YET),
+          'Augmentation: (min, max) degrees of rotation about the first '
+          'array axis (x); used when rotation_angle is empty'),
     Param('rotation_angle_y', float_array, (),
-          'Min/max rotation angle about y' + NOT_USED_YET),
+          'Augmentation: (min, max) degrees of rotation about the second '
+          'array axis (y); used when rotation_angle is empty'),
     Param('rotation_angle_z', float_array, (),
-          'Min/max rotation angle about z' + NOT_USED_YET),
+          'Augmentation: (min, max) degrees of rotation about the third '
+          'array axis (z); used when rotation_angle is empty'),
     Param('scaling_percentage', float_array, (),
-          'Min/max random scaling percentage' + NOT_USED_YET),
+          'Augmentation: zoom each training subject along each axis by '
+          '1 + p/100, p drawn uniformly from (min, max), e.g. (-10.0, 10.0); '
+          'the volume changes size; empty: no scaling'),
     Param('isotropic_scaling', str2boolean, False,
-          'Same random scaling factor along every axis' + NOT_USED_YET),
+          'Augmentation: draw one scaling_percentage for all axes'),
     Param('antialiasing', str2boolean, True,
-          'Antialias when randomly scaling' + NOT_USED_YET),
+          'Augmentation: Gaussian-smooth images (not labels) before a '
+          'scaling that shrinks every axis'),
     Param('bias_field_range', float_array, (),
-          'Range of bias field augmentation coefficients' + NOT_USED_YET),
+          'Augmentation: multiply the training image by exp(P), P a '
+          'polynomial of degree bf_order in the voxel coordinates (-1..1) '
+          'with coefficients drawn uniformly from (min, max), e.g. '
+          '(-0.5, 0.5); empty: no bias field'),
     Param('bf_order', to_int, 3,
-          'Polynomial order of bias field augmentation' + NOT_USED_YET,
+          'Augmentation: maximum degree of the bias field polynomial',
           check=AT_LEAST_0),
     Param('random_flipping_axes', int_array, (),
-          'Axes that may be flipped for augmentation, e.g. (0, 1)'
-          + NOT_USED_YET),
+          'Augmentation: spatial axes (0, 1, 2) each flipped with '
+          'probability 0.5, e.g. (0, 1); empty or -1: no flipping'),
     Param('do_elastic_deformation', str2boolean, False,
-          'Enable elastic deformation' + NOT_USED_YET),
+          'Augmentation: warp training subjects with a random cubic '
+          'B-spline displacement field'),
     Param('num_ctrl_points', to_int, 4,
-          'Control points of the elastic deformation' + NOT_USED_YET,
-          check=AT_LEAST_1),
+          'Elastic deformation: mesh intervals of the B-spline per axis '
+          '(fewer than 2 count as 2)', check=AT_LEAST_1),
     Param('deformation_sigma', to_float, 15.0,
-          'Standard deviation of the elastic deformation' + NOT_USED_YET,
-          check=AT_LEAST_0),
+          'Elastic deformation: standard deviation, in voxels, of the '
+          'B-spline coefficients (below 1 counts as 1)', check=AT_LEAST_0),
     Param('proportion_to_deform', to_float, 0.5,
-          'Fraction of samples deformed elastically' + NOT_USED_YET,
+          'Elastic deformation: fraction (0..1) of subject reads deformed',
           check=FRACTION),
     Param('lr', to_float, 0.01, 'Learning rate',
           check=POSITIVE),
@@ -247,11 +274,27 @@ TRAINING = make_section(
     Param('vars_to_freeze', to_str, '',
           'Regular expression: variables kept fixed in training'
           + NOT_USED_YET),
-    Param('patience', to_int, 100,
-          'Iterations before early-stopping monitoring starts' + NOT_USED_YET,
+    Param('validation_metric', to_str, '',
+          'Console value judging the model after each validation round '
+          '(its mean over the round\'s validation_max_iter iterations), for '
+          'the best model and early stopping; empty: total_loss or loss'),
+    Param('validation_metric_goal', to_str, 'min',
+          'Whether a lower (min) or higher (max) validation_metric is better',
+          choices=('min', 'max')),
+    Param('patience', to_int, 0,
+          'Early stopping: the number of validation rounds '
+          'early_stopping_mode judges (the last one against those before '
+          'it); 0: no early stopping (NiftyNet\'s default 100 applied only '
+          'with its early_stopper handler listed)',
           check=AT_LEAST_0),
     Param('early_stopping_mode', to_str, 'mean',
-          'Early stopping criterion' + NOT_USED_YET),
+          'Early stopping criterion over the last patience rounds: mean, '
+          'robust_mean, median (last above the mean/robust mean/median of '
+          'the others), generalisation_loss ((last-min)/(max-min) > 0.2), '
+          'median_smoothing (the median-smoothed curve mostly rising), '
+          'validation_up (rising in each of 5 strips)',
+          choices=('mean', 'robust_mean', 'median', 'generalisation_loss',
+                   'median_smoothing', 'validation_up')),
 )
 
 INFERENCE = make_section(
@@ -260,9 +303,10 @@ INFERENCE = make_section(
           'axis of the input sections\' size); empty: the input sections\' '
           'spatial_window_size',
           check=Range(0, MAX_VOXELS_PER_AXIS)),
-    Param('inference_iter', to_int, -1,
-          'Checkpoint iteration to restore for inference (-1: the latest)',
-          check=Range(-1)),
+    Param('inference_iter', to_checkpoint_iter, -1,
+          'Checkpoint iteration to restore for inference (-1: the latest; '
+          'best or -2: the best model kept by validation in models/best)',
+          check=Range(-2)),
     Param('dataset_to_infer', to_str, '',
           'Subjects to run inference on: Training, Validation, Inference, '
           'All; empty: the inference split if there is one, else all',
@@ -289,21 +333,21 @@ EVALUATION = make_section(
           'Comma-separated metrics `net_run evaluation` writes to '
           '<save_csv_dir>/evaluation.csv, one row per subject and unit '
           '(segmentation: [SEGMENTATION] evaluation_units). Segmentation: '
-          'dice, jaccard, sensitivity (recall), specificity, '
-          'positive_predictive_values (precision, ppv), '
-          'negative_predictive_values (npv), accuracy, false_positive_rate '
-          '(fpr), false_negative_rate (fnr), vol_diff, tp, fp, tn, fn, '
-          'n_pos_ref, n_neg_ref, n_pos_seg, n_neg_seg, n_intersection, '
-          'n_union, informedness, markedness, average_distance, '
-          'hausdorff_distance, hausdorff95_distance (in mm, from the voxel '
-          'size), connected_elements (TPc, FPc, FNc component counts); '
-          'regression: mse, rmse, mae; or the dotted path of a '
+          'dice, jaccard (intersection_over_union, IoU), sensitivity '
+          '(recall), specificity, positive_predictive_values (precision, '
+          'ppv), negative_predictive_values (npv), accuracy, '
+          'false_positive_rate (fpr), false_negative_rate (fnr), vol_diff, '
+          'tp, fp, tn, fn, n_pos_ref, n_neg_ref, n_pos_seg, n_neg_seg, '
+          'n_intersection, n_union, informedness, markedness, '
+          'average_distance (ave_dist), hausdorff_distance (haus_dist), '
+          'hausdorff95_distance (hausdorff95) (distances in mm, from the '
+          'voxel size), connected_elements (TPc, FPc, FNc component '
+          'counts); regression: mse, rmse, mae; or the dotted path of a '
           'BaseEvaluation subclass. Names in any case. Empty masks give no '
           'NaN: ratios take their perfect value, vol_diff inf for an empty '
           'reference, distances to an empty mask the image diagonal. '
-          'Empty: dice, '
-          'jaccard, average_distance (segmentation), mse, rmse, mae '
-          '(regression)'),
+          'Empty: dice, jaccard, average_distance (segmentation), mse, '
+          'rmse, mae (regression)'),
     Param('save_csv_dir', to_str, '',
           'Folder of the evaluation CSV (evaluation.csv); empty: '
           '<model_dir>/evaluation',

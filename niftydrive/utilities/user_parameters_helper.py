@@ -115,6 +115,19 @@ def to_int(string_input):
         raise ValueError('expected an integer, got "{}"'.format(string_input))
 
 
+def to_checkpoint_iter(string_input):
+    """A checkpoint iteration: an integer, or ``best`` (-2: the best model
+    that validation kept)."""
+    if isinstance(string_input, str) and \
+            strip_quotes(string_input).lower() == 'best':
+        return -2
+    try:
+        return to_int(string_input)
+    except ValueError:
+        raise ValueError('expected an integer or best, got "{}"'.format(
+            string_input))
+
+
 def to_float(string_input):
     """A real number: ``'1e-4'`` -> 0.0001."""
     if isinstance(string_input, bool):
@@ -290,6 +303,7 @@ def beyond_int32(value):
 # Short descriptions of the types above, for help texts and error messages.
 TYPE_NAMES = {
     to_int: 'INT',
+    to_checkpoint_iter: 'INT_OR_BEST',
     to_float: 'FLOAT',
     to_str: 'STR',
     str2boolean: 'BOOL',
@@ -303,5 +317,5 @@ TYPE_NAMES = {
 
 # Parsers of numbers (or tuples of numbers): their keys get a ``Range``.
 INTEGER_PARSERS = frozenset((to_int, int_array, spatial_atleast3d,
-                             spatialnumarray))
+                             spatialnumarray, to_checkpoint_iter))
 NUMERIC_PARSERS = INTEGER_PARSERS | frozenset((to_float, float_array))

@@ -35,7 +35,7 @@ from niftydrive.utilities.user_parameters_custom import (
     APP_SECTIONS, LEGACY_SECTIONS, OPEN_SECTIONS, SUPPORTED_ARG_SECTIONS,
     app_of_section, custom_param)
 from niftydrive.utilities.user_parameters_default import (
-    INPUT_DATA, LEGACY_LOCATIONS, SUPPORTED_ACTIONS,
+    INPUT_DATA, KEY_ALIASES, LEGACY_LOCATIONS, SUPPORTED_ACTIONS,
     SUPPORTED_DEFAULT_SECTIONS, Param)
 from niftydrive.utilities.user_parameters_helper import (
     INT32_MAX, beyond_int32, strip_quotes, to_str)
@@ -286,6 +286,15 @@ def _section_label(kind, name):
     return '[{}]'.format(name)
 
 
+def suggest_key(key, known_keys):
+    """The key a user probably meant: a known alias first (``learning_rate``
+    -> ``lr``), else the closest spelling; None if nothing is close."""
+    alias = KEY_ALIASES.get(key.lower())
+    if alias in known_keys:
+        return alias
+    return closest_match(key, known_keys)
+
+
 def unknown_key_error(key, section_name, kind, canonical, where,
                       active_app_section=None):
     """The ``UserInputError`` for a key its section does not declare."""
@@ -299,13 +308,13 @@ def unknown_key_error(key, section_name, kind, canonical, where,
                 '[{}]'.format(home) if home != INPUT_SECTION_LABEL
                 else 'an input data section' for home in homes)))
     own_keys = [name for name in _schema(kind, canonical)]
-    suggestion = closest_match(key, own_keys)
+    suggestion = suggest_key(key, own_keys)
     if suggestion:
         return UserInputError(
             '{}: unknown key `{}` in {}: did you mean `{}`?'.format(
                 where, key, label, suggestion))
     every_key = _all_keys()
-    suggestion = closest_match(key, list(every_key))
+    suggestion = suggest_key(key, list(every_key))
     if suggestion:
         section = every_key[suggestion]
         return UserInputError(
@@ -641,7 +650,7 @@ def _unknown_option_error(key, where, parsed, candidates):
             '{}: `{}` is a key of input data sections; name the section: '
             '--{}.{} VALUE'.format(where, key, example, key))
     known = [name for candidate in candidates for name in candidate.schema]
-    suggestion = closest_match(key, known)
+    suggestion = suggest_key(key, known)
     hint = ' did you mean --{}?'.format(suggestion) if suggestion else ''
     return CommandLineError(
         '{}: unknown parameter --{}.{} (see {} --help for every '

@@ -64,7 +64,9 @@ def _average_tower_grads(tower_grads):
             averaged.append((None, variable))
             continue
         grads = [tf.convert_to_tensor(grad) for grad in grads]
-        mean_grad = tf.reduce_mean(tf.stack(grads, axis=0), axis=0)
+        # NiftyNet's op name: the driver builds this under ``ApplyGradients``
+        mean_grad = tf.reduce_mean(tf.stack(grads, axis=0), axis=0,
+                                   name='AveOverDevices')
         averaged.append((mean_grad, variable))
     return averaged
 

@@ -1,0 +1,174 @@
+"""Augmentation in the segmentation application: the training reader only,
+NiftyNet's layer order, fresh draws on every read, and bad ranges named."""
+import numpy as np
+import pytest
+
+from niftydrive.contrib.demo_data import make_dataset, write_nifti
+from niftydrive.engine.application_driver import ApplicationDriver
+from niftydrive.io.image_reader import ImageReader
+from niftydrive.layer.base_layer import DataDependentLayer, RandomisedLayer
+from niftydrive.layer.rand_bias_field import RandomBiasFieldLayer
+from niftydrive.layer.rand_elastic_deform import RandomElasticDeformationLayer
+from niftydrive.layer.rand_flip import RandomFlipLayer
+from niftydrive.layer.rand_rotation import RandomRotationLayer
+from niftydrive.layer.rand_spatial_scaling import RandomSpatialScalingLayer
+from niftydrive.net_run import main
+from niftydrive.utilities import user_parameters_parser
+from niftydrive.utilities.util_common import ParserNamespace
+
+CONFIG = """
+[T1]
+path_to_search = {data}
+filename_contains = T1
+spatial_window_size = (8, 8, 8)
+interp_order = 3
+
+[Label]
+path_to_search = {data}
+filename_contains = Label
+spatial_window_size = (8, 8, 8)
+interp_order = 3
+
+[SYSTEM]
+num_threads = 1
+model_dir = {model}
+
+[NETWORK]
+name = toynet
+batch_size = 2
+
+[TRAINING]
+max_iter = 2
+validation_every_n = 1
+exclude_fraction_for_validation = 0.3
+exclude_fraction_for_inference = 0.3
+random_flipping_axes = (0, 1)
+scaling_percentage = (-10.0, 10.0)
+rotation_angle = (-10.0, 10.0)
+do_elastic_deformation = True
+bias_field_range = (-0.2, 0.2)
+
+[SEGMENTATION]
+image = T1
+label = Label
+num_classes = 3
+label_normalisation = True
+"""
+
+AUGMENTATION_ORDER = [RandomFlipLayer, RandomSpatialScalingLayer, RandomRotationLayer,
+                      RandomElasticDeformationLayer, RandomBiasFieldLayer]
+
+
+@pytest.fixture(scope='module')
+def dataset(tmp_path_factory):
+    folder = tmp_path_factory.mktemp('aug_data')
+    make_dataset(str(folder), subjects=6, shape=(12, 12, 12), seed=1)
+    return folder
+
+
+def config_file(tmp_path, data):
+    path = tmp_path / 'aug.ini'
+    (tmp_path / 'model').mkdir(exist_ok=True)
+    path.write_text(CONFIG.format(data=data, model=tmp_path / 'model'))
+    return str(path)
+
+
+def application(*argv):
+    system_param, data_param = user_parameters_parser.parse(list(argv))
+    driver = ApplicationDriver()
+    driver.initialise_application(system_param, data_param)
+    return driver.app
+
+
+def test_only_the_training_reader_augments_in_niftynet_order(tmp_path, dataset):
+    config = config_file(tmp_path, dataset)
+    app = application('train', '-c', config)
+    train_reader, valid_reader = app.readers
+    randomised = [type(layer) for layer in train_reader.preprocessors
+                  if isinstance(layer, RandomisedLayer)]
+    assert randomised == AUGMENTATION_ORDER
+    # ... after the normalisation, as in NiftyNet
+    assert isinstance(train_reader.preprocessors[-len(randomised) - 1], DataDependentLayer)
+    assert not any(isinstance(layer, RandomisedLayer) for layer in valid_reader.preprocessors)
+    # labels are resampled with nearest neighbours whatever interp_order their section says
+    assert train_reader.interp_orders(0) == {'image': (3,), 'label': (0,)}
+    app.stop()
+    inference_app = application('inference', '-c', config)
+    assert not any(isinstance(layer, RandomisedLayer)
+                   for layer in inference_app.readers[0].preprocessors)
+    inference_app.stop()
+
+
+def test_training_reads_are_augmented_afresh_and_labels_keep_their_values(tmp_path, dataset):
+    app = application('train', '-c', config_file(tmp_path, dataset),
+                      '--proportion_to_deform', '1')
+    reader = app.readers[0]
+    shapes, images = set(), []
+    for _ in range(4):
+        data = reader.get_subject(0)
+        assert data['image'].shape[:3] == data['label'].shape[:3]
+        assert set(np.unique(data['label'])) <= {0.0, 1.0, 2.0}
+        shapes.add(data['image'].shape)
+        images.append(data['image'])
+    assert len(shapes) > 1   # scaling changes the volume's size from read to read
+    assert not np.array_equal(images[0], images[1])
+    app.stop()
+
+
+def test_reader_applies_a_layer_to_every_field_once_per_read(tmp_path):
+    image = np.arange(4 * 5 * 6, dtype=np.float32).reshape(4, 5, 6)
+    rows = [{'subject_id': 's0',
+             'img': write_nifti(str(tmp_path / 'img.nii.gz'), image, np.eye(4)),
+             'lab': write_nifti(str(tmp_path / 'lab.nii.gz'), (image > 60) * 1.0, np.eye(4))}]
+    data_param = {'img': ParserNamespace(interp_order=1), 'lab': ParserNamespace(interp_order=1)}
+    reader = ImageReader(['image', 'label']).initialise(
+        data_param, ParserNamespace(image=('img',), label=('lab',)), rows)
+    reader.label_fields = ('label',)
+    assert reader.interp_orders(0) == {'image': (1,), 'label': (0,)}
+    reader.add_preprocessing_layers([RandomFlipLayer(flip_axes=(2,), flip_probability=1.0)])
+    for _ in range(2):   # flipped once per read, never twice
+        data = reader.get_subject(0)
+        assert np.array_equal(data['image'][..., 0], image[:, :, ::-1])
+        assert np.array_equal(data['label'][..., 0], (image[:, :, ::-1] > 60) * 1.0)
+
+
+def test_seeded_layers_in_a_reader_draw_new_parameters_on_each_read(tmp_path, dataset):
+    app = application('train', '-c', config_file(tmp_path, dataset))
+    reader = app.readers[0]
+    rotation = [layer for layer in reader.preprocessors
+                if isinstance(layer, RandomRotationLayer)][0]
+    rotation.set_seed(0)
+    angles = set()
+    for _ in range(3):
+        reader.get_subject(0)
+        angles.add(rotation.angles)
+    assert len(angles) == 3
+    app.stop()
+
+
+@pytest.mark.parametrize('option, value, message', [
+    ('--rotation_angle', '(10, -10)', 'rotation_angle'),
+    ('--rotation_angle_y', '(5)', 'rotation_angle_y'),
+    ('--scaling_percentage', '(-100, 10)', 'scaling_percentage'),
+    ('--random_flipping_axes', '(0, 3)', 'random_flipping_axes'),
+    ('--proportion_to_deform', '1.5', 'proportion_to_deform'),
+    ('--bias_field_range', '(0.5, -0.5)', 'bias_field_range'),
+])
+def test_bad_augmentation_values_are_named(tmp_path, dataset, capsys, option, value, message):
+    args = ['train', '-c', config_file(tmp_path, dataset), option, value]
+    if option == '--rotation_angle_y':
+        args += ['--rotation_angle', '()']
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert message in err and 'TRAINING' in err
+    assert 'Traceback' not in err
+
+
+def test_train_with_every_augmentation_then_infer_and_evaluate(tmp_path, dataset):
+    config = config_file(tmp_path, dataset)
+    assert main(['train', '-c', config, '--max_iter', '6', '--validation_every_n', '3']) == 0
+    assert (tmp_path / 'model' / 'models' / 'model.ckpt-6.index').exists()
+    assert main(['inference', '-c', config]) == 0
+    assert main(['evaluation', '-c', config]) == 0
+    table = (tmp_path / 'model' / 'evaluation' / 'evaluation.csv').read_text().splitlines()
+    assert len(table) > 1
