@@ -128,3 +128,34 @@ def test_restorable_scope_starts_from_checkpoint(tmp_path):
         with tf.Session() as sess:
             sess.run(init)
             assert sess.run([w, other]) == [7.0, 5.0]
+
+
+def test_add_to_collection_rejects_a_non_tensor_or_a_missing_name(graph):
+    collector = OutputsCollector(n_devices=2)
+    with pytest.raises(AssertionError, match='one tf.Tensor'):
+        collector.add_to_collection(name='loss', var=None)
+    with pytest.raises(AssertionError, match='one tf.Tensor'):
+        collector.add_to_collection(name='loss', var=[tf.zeros([2])])
+    with pytest.raises(AssertionError, match='needs a name'):
+        collector.add_to_collection(name=None, var=tf.zeros([2]))
+    assert collector.variables(CONSOLE) == {}
+
+
+def test_an_averaged_name_added_more_often_than_there_are_devices(graph):
+    collector = OutputsCollector(n_devices=2)
+    bar = tf.zeros([42])
+    collector.add_to_collection(name='bar', var=bar, average_over_devices=True)
+    collector.add_to_collection(name='bar', var=bar, average_over_devices=True)
+    with pytest.raises(ValueError, match='"bar" is averaged over 2 device'):
+        collector.add_to_collection(name='bar', var=bar, average_over_devices=True)
+
+
+def test_averaging_on_one_device_keeps_the_tensor_itself(graph):
+    """As NiftyNet: with one device there is nothing to average."""
+    collector = OutputsCollector(n_devices=1)
+    loss = tf.constant(0.5)
+    collector.add_to_collection(name='loss', var=loss, average_over_devices=True)
+    assert collector.variables(CONSOLE) == {'loss': loss}
+    collector.finalise_output_op()
+    with tf.Session() as sess:
+        assert sess.run(collector.variables(CONSOLE)) == {'loss': 0.5}

@@ -1,4 +1,6 @@
 """IterationMessage: validation of fields, signals and console lines."""
+import time
+
 import pytest
 
 from niftydrive.engine.application_driver import ApplicationDriver, iter_generator
@@ -52,3 +54,51 @@ def test_console_string_without_values():
     msg.current_iter_output = {}
     msg.iter_duration = 0.5
     assert msg.to_console_string() == 'Inference iter 3 (0.500s)'
+
+
+def test_setting_the_iteration_starts_the_clock_and_clears_the_output():
+    msg = IterationMessage()
+    msg.current_iter_output = {CONSOLE: {'loss': 1.0}}
+    before = time.time()
+    msg.current_iter = 3
+    assert before <= msg._current_iter_tic <= time.time()
+    assert msg.current_iter_output is None
+    time.sleep(0.01)
+    msg.current_iter_output = {CONSOLE: {'test': 'test'}}
+    assert msg.iter_duration >= 0.01
+    assert 'test=test' in msg.to_console_string()
+
+
+@pytest.mark.parametrize('output,shown', [
+    ({'test'}, "{'test'}"),                 # a set, as NiftyNet's own test sets
+    ('plain text', 'plain text'),
+    (None, ''),
+    ({CONSOLE: 'a message'}, 'a message'),
+])
+def test_console_string_accepts_any_output(output, shown):
+    msg = IterationMessage()
+    msg.current_iter = 7
+    msg.current_iter_output = output
+    msg.iter_duration = 0.25
+    line = msg.to_console_string()
+    assert line.startswith('Training iter 7')
+    assert line.endswith('{} (0.250s)'.format(', ' + shown if shown else ''))
+
+
+def test_to_tf_summary_writes_the_iteration_summary(tmp_path, graph):
+    import tensorflow.compat.v1 as tf
+    from niftydrive.engine.application_variables import TF_SUMMARIES
+    summary = tf.summary.scalar('loss', tf.constant(2.5))
+    msg = IterationMessage()
+    msg.current_iter = 11
+    with tf.Session() as sess:
+        msg.current_iter_output = {TF_SUMMARIES: sess.run(summary)}
+    assert msg.to_tf_summary(None) is None
+    writer = tf.summary.FileWriter(str(tmp_path))
+    msg.to_tf_summary(writer)
+    writer.close()
+    events = [event for path in tmp_path.iterdir()
+              for event in tf.train.summary_iterator(str(path))]
+    values = [(e.step, v.tag, v.simple_value) for e in events if e.summary.value
+              for v in e.summary.value]
+    assert values == [(11, 'loss', 2.5)]

@@ -6,7 +6,7 @@ import numpy as np
 from blinker import signal
 
 import niftydrive.engine.signal  # noqa: F401  (creates the ordered signals)
-from niftydrive.engine.application_variables import CONSOLE
+from niftydrive.engine.application_variables import CONSOLE, TF_SUMMARIES
 
 TRAIN = 'Training'
 VALID = 'Validation'
@@ -43,15 +43,21 @@ class IterationMessage(object):
 
     Observers add tensors to ``ops_to_run`` and values to ``data_feed_dict``
     before the iteration (``pre_iter``) and read ``current_iter_output`` after
-    it (``post_iter``); setting ``should_stop`` ends the loop.
+    it (``post_iter``); setting ``should_stop`` ends the loop. Setting
+    ``current_iter`` starts the clock (``_current_iter_tic``) and clears the
+    output; setting ``current_iter_output`` stops it (``_current_iter_toc``).
+
+    Unlike NiftyNet's, this is not a singleton: each iteration has its own
+    message, so a message kept by an observer is not changed by the next
+    iteration.
     """
 
     def __init__(self):
         self._current_iter = 0
         self._phase = TRAIN
-        self._start_time = time.time()
+        self._current_iter_tic = time.time()
+        self._current_iter_toc = self._current_iter_tic
         self._current_iter_output = None
-        self.iter_duration = 0.0
         self.ops_to_run = {}
         self.data_feed_dict = {}
         self.should_stop = False
@@ -73,7 +79,8 @@ class IterationMessage(object):
                 raise ValueError(
                     'iteration number must be an integer, got {!r}'.format(value))
         self._current_iter = value
-        self._start_time = time.time()
+        self._current_iter_tic = time.time()
+        self._current_iter_output = None
 
     @property
     def phase(self):
@@ -110,7 +117,16 @@ class IterationMessage(object):
     @current_iter_output.setter
     def current_iter_output(self, value):
         self._current_iter_output = value
-        self.iter_duration = time.time() - self._start_time
+        self._current_iter_toc = time.time()
+
+    @property
+    def iter_duration(self):
+        """Seconds from setting ``current_iter`` to setting ``current_iter_output``."""
+        return max(self._current_iter_toc, self._current_iter_tic) - self._current_iter_tic
+
+    @iter_duration.setter
+    def iter_duration(self, seconds):
+        self._current_iter_toc = self._current_iter_tic + float(seconds)
 
     @property
     def pre_iter(self):
@@ -123,14 +139,35 @@ class IterationMessage(object):
         return signal(_SIGNALS[self._phase][1])
 
     def to_console_string(self):
-        """E.g. ``Training iter 12, loss=0.3 (0.041s)``; validation indented."""
-        values = (self._current_iter_output or {}).get(CONSOLE, {}) or {}
-        line = CONSOLE_FORMAT.format(self._phase, self._current_iter,
-                                     format_console_values(values),
+        """E.g. ``Training iter 12, loss=0.3 (0.041s)``; validation indented.
+
+        The values are ``current_iter_output[CONSOLE]``; any other output (a
+        set, a string, ``None`` ...) is shown as it is, as NiftyNet did.
+        """
+        output = self._current_iter_output
+        if isinstance(output, dict):
+            values = output.get(CONSOLE, {}) or {}
+        else:
+            values = output if output is not None else {}
+        text = format_console_values(values) if isinstance(values, dict) else str(values)
+        line = CONSOLE_FORMAT.format(self._phase, self._current_iter, text,
                                      self.iter_duration)
-        if not values:
+        if not text:
             line = line.replace(',  (', ' (', 1)
         return '    ' + line if self.is_validation else line
+
+    def to_tf_summary(self, writer=None):
+        """Write ``current_iter_output[TF_SUMMARIES]`` to ``writer`` at ``current_iter``.
+
+        Nothing happens without a writer or a summary.
+        """
+        if writer is None:
+            return
+        output = self._current_iter_output
+        summary = output.get(TF_SUMMARIES) if isinstance(output, dict) else None
+        if summary is None or (not isinstance(summary, bytes) and not summary):
+            return
+        writer.add_summary(summary, self._current_iter)
 
     def __repr__(self):
         return 'IterationMessage({} iter {})'.format(self._phase, self._current_iter)

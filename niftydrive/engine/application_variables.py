@@ -73,7 +73,13 @@ class OutputsCollector(object):
         self._merged_summaries = None
 
     def _add_to_dict(self, var_dict, var, name, do_averaging):
-        if do_averaging:
+        # AssertionError as in NiftyNet (raised explicitly: kept under python -O)
+        if not isinstance(var, (tf.Tensor, tf.Variable)):
+            raise AssertionError('add_to_collection takes one tf.Tensor at a time; "{}" '
+                                 'received {!r}'.format(name, var))
+        if name is None:
+            raise AssertionError('add_to_collection needs a name for {}'.format(var))
+        if do_averaging and self.n_devices > 1:
             collected = var_dict.setdefault(name, [])
             if not isinstance(collected, list) or len(collected) >= self.n_devices:
                 raise ValueError(
