@@ -1,10 +1,16 @@
-"""Augmentation in the segmentation application: the training reader only,
-NiftyNet's layer order, fresh draws on every read, and bad ranges named."""
+"""Augmentation and window sampling in the segmentation application: the
+training reader only, NiftyNet's layer order, fresh draws on every read, bad
+ranges named; weighted, balanced and resize sampling chosen by window_sampling."""
+import nibabel as nib
 import numpy as np
 import pytest
 
 from niftydrive.contrib.demo_data import make_dataset, write_nifti
 from niftydrive.engine.application_driver import ApplicationDriver
+from niftydrive.engine.sampler_balanced import BalancedSampler
+from niftydrive.engine.sampler_resize import ResizeSampler
+from niftydrive.engine.sampler_uniform import UniformSampler
+from niftydrive.engine.sampler_weighted import WeightedSampler
 from niftydrive.io.image_reader import ImageReader
 from niftydrive.layer.base_layer import DataDependentLayer, RandomisedLayer
 from niftydrive.layer.rand_bias_field import RandomBiasFieldLayer
@@ -164,11 +170,55 @@ def test_bad_augmentation_values_are_named(tmp_path, dataset, capsys, option, va
     assert 'Traceback' not in err
 
 
-def test_train_with_every_augmentation_then_infer_and_evaluate(tmp_path, dataset):
+def test_train_with_every_augmentation_and_balanced_sampling_then_infer_and_evaluate(
+        tmp_path, dataset):
     config = config_file(tmp_path, dataset)
-    assert main(['train', '-c', config, '--max_iter', '6', '--validation_every_n', '3']) == 0
+    assert main(['train', '-c', config, '--max_iter', '6', '--validation_every_n', '3',
+                 '--window_sampling', 'balanced']) == 0
     assert (tmp_path / 'model' / 'models' / 'model.ckpt-6.index').exists()
     assert main(['inference', '-c', config]) == 0
     assert main(['evaluation', '-c', config]) == 0
     table = (tmp_path / 'model' / 'evaluation' / 'evaluation.csv').read_text().splitlines()
     assert len(table) > 1
+
+
+@pytest.mark.parametrize('sampling, sampler_class', [
+    ('uniform', UniformSampler), ('weighted', WeightedSampler),
+    ('balanced', BalancedSampler), ('resize', ResizeSampler)])
+def test_window_sampling_chooses_the_training_sampler(tmp_path, dataset, sampling,
+                                                      sampler_class):
+    app = application('train', '-c', config_file(tmp_path, dataset), '--window_sampling',
+                      sampling, '--sampler', 'Label')
+    try:
+        assert [type(s) for s in app.get_sampler()[0]] == [sampler_class] * 2
+        if sampling in ('weighted', 'balanced'):
+            assert 'sampler' in app.readers[0].names
+    finally:
+        app.stop()
+
+
+def test_balanced_sampling_defaults_to_the_labels_and_weighted_needs_a_sampler(
+        tmp_path, dataset, capsys):
+    app = application('train', '-c', config_file(tmp_path, dataset), '--window_sampling',
+                      'balanced')
+    assert app.readers[0].input_sources['sampler'] == ('Label',)
+    app.stop()
+    assert main(['train', '-c', config_file(tmp_path, dataset),
+                 '--window_sampling', 'weighted']) == 1
+    assert 'sampler = <input section>' in capsys.readouterr().err
+
+
+def test_resize_sampling_trains_and_infers_whole_images(tmp_path, dataset):
+    config = config_file(tmp_path, dataset)
+    options = ['--window_sampling', 'resize', '--validation_every_n', '-1']
+    assert main(['train', '-c', config, '--max_iter', '2'] + options) == 0
+    assert main(['inference', '-c', config] + options) == 0
+    rows = (tmp_path / 'model' / 'inference' / 'inferred.csv').read_text().split()
+    assert len(rows) == 2
+    for row in rows:
+        subject, path = row.split(',')
+        output = nib.load(path)
+        source = nib.load(str(dataset / '{}_T1.nii.gz'.format(subject)))
+        assert output.shape == source.shape
+        assert np.allclose(output.affine, source.affine)
+        assert set(np.unique(output.get_fdata())) <= {0, 1, 2}

@@ -4,8 +4,10 @@ Config: the ``[SEGMENTATION]`` section names the input sections forming
 ``image`` (several: one channel each), ``label`` and optionally ``weight``,
 with ``num_classes``, ``output_prob`` and ``label_normalisation``.
 
-- training: random windows (``UniformSampler``, ``spatial_window_size`` of the
-  input sections, ``sample_per_volume`` per subject visit) feed the network;
+- training: random windows (``spatial_window_size`` of the input sections,
+  ``sample_per_volume`` per subject visit; ``NETWORK window_sampling``:
+  ``UniformSampler``, ``WeightedSampler`` or ``BalancedSampler`` on the
+  ``sampler`` input, or ``ResizeSampler``) feed the network;
   the loss (``loss_type``) plus weight decay is minimised; ``loss`` and
   ``dice`` (hard Dice of the foreground classes in the batch) are shown on
   the console and in TensorBoard; validation subjects, if any, are sampled
@@ -16,7 +18,9 @@ with ``num_classes``, ``output_prob`` and ``label_normalisation``.
   ``rotation_angle_x/y/z``), elastic deformation (``do_elastic_deformation``)
   and bias fields (``bias_field_range``); labels are resampled with nearest
   neighbours, images with their section's ``interp_order``;
-- inference: ``GridSampler`` windows (``border``) go through the network;
+- inference: ``GridSampler`` windows (``border``) go through the network
+  (with ``window_sampling = resize``: each whole image resized, and
+  ``ResizeSamplesAggregator`` resizing outputs back);
   labels (or class probabilities with ``output_prob``) are stitched back by
   ``GridSamplesAggregator`` into ``save_seg_dir``; when the subjects have
   labels, the default metrics (dice, jaccard, average_distance) per subject
@@ -49,9 +53,13 @@ from niftydrive.engine.application_factory import (
     ApplicationNetFactory, InitializerFactory, OptimiserFactory)
 from niftydrive.engine.application_variables import CONSOLE, NETWORK_OUTPUT, TF_SUMMARIES
 from niftydrive.engine.image_window import location_name
+from niftydrive.engine.sampler_balanced import BalancedSampler
 from niftydrive.engine.sampler_grid import GridSampler
+from niftydrive.engine.sampler_resize import ResizeSampler
 from niftydrive.engine.sampler_uniform import UniformSampler
+from niftydrive.engine.sampler_weighted import WeightedSampler
 from niftydrive.engine.windows_aggregator_grid import INFERRED_CSV, GridSamplesAggregator
+from niftydrive.engine.windows_aggregator_resize import ResizeSamplesAggregator
 from niftydrive.evaluation.base_evaluator import EVALUATION_CSV, read_inferred_csv
 from niftydrive.evaluation.segmentation_evaluator import SegmentationEvaluator
 from niftydrive.io.filename_matching import as_tuple_of_str
@@ -75,7 +83,7 @@ LOGGER = logging.getLogger(__name__)
 
 #: the fields whose windows are cut together with the image's
 WINDOWED_FIELDS = ('image', 'label', 'weight', 'sampler')
-SUPPORTED_SAMPLING = ('uniform',)
+SUPPORTED_SAMPLING = ('uniform', 'weighted', 'balanced', 'resize')
 
 
 def _param(namespace, name, default=None):
@@ -129,10 +137,13 @@ class SegmentationApplication(BaseApplication):
         if self.num_classes < 1:
             raise UserInputError('[SEGMENTATION] num_classes must be set to the number of '
                                  'segmentation classes (got {}).'.format(self.num_classes))
-        self.check_window_sampling()
+        sampling = self.check_window_sampling()
         self._normalisers = self._normalisation_layers()
         if self.is_training:
             fields = ['image', 'label'] + (['weight'] if self._sections('weight') else [])
+            if sampling in ('weighted', 'balanced'):
+                fields.append('sampler')
+                self._set_sampler_sections(sampling)
             if not self._sections('label'):
                 raise UserInputError('Training needs [SEGMENTATION] label = <input section>.')
             self.readers = [self._reader(fields, TRAIN)]
@@ -153,6 +164,18 @@ class SegmentationApplication(BaseApplication):
                                  'niftydrive; use {}.'.format(
                                      sampling, ', '.join(SUPPORTED_SAMPLING)))
         return sampling
+
+    def _set_sampler_sections(self, sampling):
+        """Weighted sampling needs ``sampler``; balanced sampling defaults to the labels."""
+        if self._sections('sampler'):
+            return
+        if sampling == 'weighted':
+            raise UserInputError('NETWORK window_sampling = weighted needs a sampling prior: '
+                                 'set [SEGMENTATION] sampler = <input section>.')
+        LOGGER.info('window_sampling = balanced: balancing the classes of [SEGMENTATION] '
+                    'label (no sampler section given)')
+        self.segmentation_param = ParserNamespace(**dict(
+            vars(self.segmentation_param), sampler=self._sections('label')))
 
     def initialise_evaluator(self, eval_param):
         """Create ``self.evaluator`` (metric names checked now, before any work).
@@ -330,17 +353,33 @@ class SegmentationApplication(BaseApplication):
 
     # ------------------------------------------------------------- sampler
     def initialise_sampler(self):
-        """Uniform samplers (training, validation) or a grid sampler (inference)."""
+        """Training and validation: the ``window_sampling`` sampler (uniform,
+        weighted, balanced or resize); inference: a grid sampler, or a resize
+        sampler with ``window_sampling = resize``."""
         batch_size = int(_param(self.net_param, 'batch_size', 1))
         queue_length = int(_param(self.net_param, 'queue_length', 5))
         data_param = self._window_param()
+        sampling = self.check_window_sampling()
         if self.is_training:
             per_volume = int(_param(self.action_param, 'sample_per_volume', 1))
-            self.sampler = [[UniformSampler(reader=reader, data_param=data_param,
-                                            batch_size=batch_size,
-                                            windows_per_image=per_volume,
-                                            queue_length=queue_length)
+            if sampling == 'resize':
+                self.sampler = [[ResizeSampler(
+                    reader=reader, data_param=data_param, batch_size=batch_size,
+                    windows_per_image=per_volume, shuffle_buffer=True,
+                    queue_length=queue_length) for reader in self.readers]]
+                return
+            sampler_class = {'uniform': UniformSampler, 'weighted': WeightedSampler,
+                             'balanced': BalancedSampler}[sampling]
+            self.sampler = [[sampler_class(reader=reader, data_param=data_param,
+                                           batch_size=batch_size,
+                                           windows_per_image=per_volume,
+                                           queue_length=queue_length)
                              for reader in self.readers]]
+        elif sampling == 'resize':
+            self.sampler = [[ResizeSampler(
+                reader=self.readers[0], data_param=data_param, batch_size=batch_size,
+                spatial_window_size=_param(self.action_param, 'spatial_window_size', ()),
+                shuffle_buffer=False, queue_length=queue_length)]]
         else:
             self.sampler = [[GridSampler(
                 reader=self.readers[0], data_param=data_param, batch_size=batch_size,
@@ -353,9 +392,12 @@ class SegmentationApplication(BaseApplication):
         return not _param(self.segmentation_param, 'output_prob', False)
 
     def initialise_aggregator(self):
-        """The grid aggregator writing into ``save_seg_dir``."""
+        """The grid (or, with ``window_sampling = resize``, resize) aggregator
+        writing into ``save_seg_dir``."""
         writes_labels = self._writes_labels()
-        self.output_decoder = GridSamplesAggregator(
+        aggregator_class = ResizeSamplesAggregator \
+            if self.check_window_sampling() == 'resize' else GridSamplesAggregator
+        self.output_decoder = aggregator_class(
             image_reader=self.readers[0],
             output_path=_param(self.action_param, 'save_seg_dir', '.') or '.',
             name='image',

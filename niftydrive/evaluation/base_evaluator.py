@@ -126,9 +126,9 @@ class LoadedVolume(object):
         self.data = ornt_mod.apply_orientation(self.data, ornt)
 
     def describe(self):
-        """``path (subject s) (shape ..., voxels ... mm)`` for messages."""
+        """``role path (shape ..., voxels ... mm)`` for messages."""
         return '{} {} (shape {}, voxels {} mm)'.format(
-            self.role, _describe(self.path, self.subject_id), self.file_shape,
+            self.role, self.path, self.file_shape,
             'x'.join('{:g}'.format(round(p, 4)) for p in self.pixdim))
 
 

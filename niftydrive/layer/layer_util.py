@@ -99,3 +99,20 @@ def check_divisible_channels(input_tensor, n_splits):
             'the number of input channels ({}) must be a multiple of '
             'n_splits ({})'.format(n_channels, n_splits))
     return n_channels // n_splits
+
+
+def resize_3d(volume, shape, interp_order=1):
+    """Resample a 3-D ``volume`` to ``shape``, voxel centres aligned.
+
+    Output voxel ``o`` along an axis of ``n`` -> ``m`` voxels samples the
+    input at ``(o + 0.5) * n / m - 0.5``, so the volume keeps its extent;
+    samples beyond the edge take the nearest edge value.
+    """
+    import scipy.ndimage
+    shape = tuple(int(m) for m in shape)
+    if tuple(volume.shape) == shape:
+        return volume
+    axes = [(np.arange(m) + 0.5) * (n / float(m)) - 0.5 for n, m in zip(volume.shape, shape)]
+    coordinates = np.meshgrid(*axes, indexing='ij')
+    return scipy.ndimage.map_coordinates(volume, coordinates, order=int(interp_order),
+                                         mode='nearest')

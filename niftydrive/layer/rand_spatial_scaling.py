@@ -4,7 +4,7 @@ import numpy as np
 import scipy.ndimage
 
 from niftydrive.layer.base_layer import RandomisedLayer
-from niftydrive.layer.layer_util import transform_fields
+from niftydrive.layer.layer_util import resize_3d, transform_fields
 
 
 def antialiasing_sigma(zoom):
@@ -24,16 +24,9 @@ def zoomed_shape(shape, zoom):
 
 
 def zoom_3d(volume, zoom, interp_order=1):
-    """Resample a 3-D ``volume`` to :func:`zoomed_shape` with voxel centres aligned.
-
-    Output voxel ``o`` along an axis of ``n`` -> ``m`` voxels samples the input
-    at ``(o + 0.5) * n / m - 0.5``, so the volume's extent is kept. Samples
-    beyond the edge take the nearest edge value.
-    """
-    shape = zoomed_shape(volume.shape, zoom)
-    axes = [(np.arange(m) + 0.5) * (n / float(m)) - 0.5 for n, m in zip(volume.shape, shape)]
-    coordinates = np.meshgrid(*axes, indexing='ij')
-    return scipy.ndimage.map_coordinates(volume, coordinates, order=interp_order, mode='nearest')
+    """Resample a 3-D ``volume`` by ``zoom`` to :func:`zoomed_shape` (see
+    :func:`~niftydrive.layer.layer_util.resize_3d`)."""
+    return resize_3d(volume, zoomed_shape(volume.shape, zoom), interp_order)
 
 
 class RandomSpatialScalingLayer(RandomisedLayer):

@@ -129,8 +129,12 @@ NETWORK = make_section(
     Param('volume_padding_mode', to_str, 'minimum',
           'numpy.pad mode used for volume padding'),
     Param('window_sampling', to_str, 'uniform',
-          'How windows are sampled from each image: uniform, resize, '
-          'balanced, weighted or patch',
+          'How training windows are sampled: uniform (anywhere), weighted '
+          '(centres drawn in proportion to the application\'s sampler '
+          'input), balanced (each class of the sampler input, default the '
+          'label, equally often at the centre), resize (the whole image '
+          'resized to the window; inference then resizes too); patch is '
+          'not supported yet',
           choices=('uniform', 'resize', 'balanced', 'weighted', 'patch')),
     Param('queue_length', to_int, 5,
           'Capacity (in windows) of the input buffer queue',
