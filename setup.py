@@ -31,6 +31,11 @@ setup(
     entry_points={
         'console_scripts': [
             'net_run=niftydrive.net_run:main',
+            'net_segment=niftydrive.net_run:net_segment',
+            'net_regress=niftydrive.net_run:net_regress',
+            'net_classify=niftydrive.net_run:net_classify',
+            'net_gan=niftydrive.net_run:net_gan',
+            'net_autoencoder=niftydrive.net_run:net_autoencoder',
             'net_segment_demo_data=niftydrive.contrib.demo_data:main',
         ],
     },

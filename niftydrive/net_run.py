@@ -7,6 +7,10 @@
     net_run inference -c configs/toy.ini
     net_run --help
 
+``net_segment``, ``net_regress``, ``net_classify``, ``net_gan`` and
+``net_autoencoder`` are ``net_run`` with their application chosen
+(``net_segment train -c config.ini``).
+
 Exit codes: 0 success; 1 a user mistake in the configuration or data (one
 message, no traceback) or a failure (its traceback, then one summary line);
 2 a command-line syntax mistake; 130 interrupted (Ctrl-C).
@@ -15,6 +19,8 @@ import logging
 import os
 import sys
 import traceback
+
+from niftydrive import APPLICATION_SCRIPTS
 
 LOGGER = logging.getLogger('niftydrive.net_run')
 
@@ -32,8 +38,17 @@ def _first_line(text):
     return str(text).strip().splitlines()[0] if str(text).strip() else ''
 
 
-def _error(message):
-    sys.stderr.write('net_run: error: {}\n'.format(message))
+def _error(message, prog='net_run'):
+    sys.stderr.write('{}: error: {}\n'.format(prog, message))
+
+
+def with_application(argv, application):
+    """``argv`` plus ``-a application``, unless it already names an application."""
+    argv = list(argv)
+    if any(arg in ('-a', '--application_name') or arg.startswith('--application_name=')
+           for arg in argv):
+        return argv
+    return argv + ['-a', application]
 
 
 def check_names(system_param):
@@ -105,10 +120,24 @@ def _run(argv):
     return 0
 
 
-def main(argv=None):
-    """Run ``net_run`` with ``argv`` (default ``sys.argv[1:]``); the exit code."""
-    from niftydrive.utilities.errors import UserInputError
+def run(argv=None, application=None):
+    """Parse ``argv`` (default ``sys.argv[1:]``) and run the action; 0 when done.
+
+    The application is ``application`` if given, else the program name when
+    it is one of ``APPLICATION_SCRIPTS`` (``net_segment train -c x.ini``),
+    else ``-a``/the config as for ``net_run``. ``--help``/``--version``
+    print their text and return 0. Bad input raises (``UserInputError``, a
+    ``ValueError``), as NiftyNet's ``main()`` did; :func:`main` turns that
+    into one line and an exit code.
+    """
     from niftydrive.utilities.user_parameters_parser import HelpRequested
+    if argv is None:
+        argv = sys.argv[1:]
+        program = os.path.basename(sys.argv[0] or '')
+        if application is None and program in APPLICATION_SCRIPTS:
+            application = program
+    if application:
+        argv = with_application(argv, application)
     logger = logging.getLogger()
     saved_state = (list(logger.handlers), logger.level)
     try:
@@ -116,29 +145,70 @@ def main(argv=None):
     except HelpRequested as request:
         sys.stdout.write(request.text)
         return 0
+    finally:
+        _restore_logger(logger, *saved_state)
+
+
+def main(argv=None, application=None, prog='net_run'):
+    """Run ``net_run`` with ``argv`` (default ``sys.argv[1:]``); the exit code.
+
+    A user mistake prints ``<prog>: error: <message>`` (no traceback) and
+    returns 1; any other failure prints its traceback and a summary line.
+    """
+    from niftydrive.utilities.errors import UserInputError
+    try:
+        return run(argv, application)
     except UserInputError as error:
-        _error(error)
+        _error(error, prog)
         return getattr(error, 'exit_code', 1)
     except KeyboardInterrupt as interrupt:
-        _error(str(interrupt) or 'interrupted')
+        _error(str(interrupt) or 'interrupted', prog)
         return getattr(interrupt, 'exit_code', 130)
     except SystemExit as stop:
         return stop.code if isinstance(stop.code, int) else 1
     except MemoryError:
-        _error(OUT_OF_MEMORY.format('a memory allocation failed'))
+        _error(OUT_OF_MEMORY.format('a memory allocation failed'), prog)
         return 1
     except Exception as error:  # pylint: disable=broad-except
         if type(error).__name__ == 'ResourceExhaustedError':  # TF's, not imported here
             detail = _first_line(getattr(error, 'message', None) or error)
             _error('no space left on device: {}'.format(detail)
                    if 'space left on device' in detail.lower() else
-                   OUT_OF_MEMORY.format('TensorFlow ran out of resources ({})'.format(detail)))
+                   OUT_OF_MEMORY.format('TensorFlow ran out of resources ({})'.format(detail)),
+                   prog)
             return 1
         traceback.print_exc()
-        _error('{}: {} (traceback above)'.format(type(error).__name__, error))
+        _error('{}: {} (traceback above)'.format(type(error).__name__, error), prog)
         return 1
-    finally:
-        _restore_logger(logger, *saved_state)
+
+
+def _application_script(application, argv):
+    return main(argv, application=application, prog=application)
+
+
+def net_segment(argv=None):
+    """Console script ``net_segment``: ``net_run`` with the segmentation application."""
+    return _application_script('net_segment', argv)
+
+
+def net_regress(argv=None):
+    """Console script ``net_regress``: ``net_run`` with the regression application."""
+    return _application_script('net_regress', argv)
+
+
+def net_classify(argv=None):
+    """Console script ``net_classify``: ``net_run`` with the classification application."""
+    return _application_script('net_classify', argv)
+
+
+def net_gan(argv=None):
+    """Console script ``net_gan``: ``net_run`` with the GAN application."""
+    return _application_script('net_gan', argv)
+
+
+def net_autoencoder(argv=None):
+    """Console script ``net_autoencoder``: ``net_run`` with the autoencoder application."""
+    return _application_script('net_autoencoder', argv)
 
 
 def _restore_logger(logger, handlers, level):

@@ -5,6 +5,7 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 
 from niftydrive.application.base_application import BaseApplication
+from niftydrive.engine.application_optimiser import create_optimiser
 from niftydrive.engine.application_variables import CONSOLE, NETWORK_OUTPUT, \
     TF_SUMMARIES
 from niftydrive.engine.image_window import ImageWindow
@@ -105,7 +106,8 @@ class LinearApplication(BaseApplication):
                                             average_over_devices=True,
                                             collection=TF_SUMMARIES)
         if self.is_training:
-            self.optimiser = tf.train.GradientDescentOptimizer(self.action_param.lr)
+            if self.optimiser is None:
+                self.optimiser = create_optimiser(self.action_param)
             gradients_collector.add_to_collection(
                 self.optimiser.compute_gradients(loss))
 

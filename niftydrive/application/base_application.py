@@ -3,6 +3,7 @@ import logging
 
 import tensorflow.compat.v1 as tf
 
+from niftydrive.engine.application_optimiser import prepare_gradients
 from niftydrive.utilities.errors import UserInputError
 from niftydrive.utilities.util_common import list_depth_count, traverse_nested
 
@@ -143,6 +144,8 @@ class BaseApplication(metaclass=SingletonApplication):
 
         ``self.optimiser`` is one optimiser and ``gradients`` a list of
         ``(grad, var)``, or both are lists (one entry per optimiser).
+        ``[TRAINING] vars_to_freeze`` and ``gradient_clipping`` apply to
+        each optimiser's gradients.
         """
         if list_depth_count(gradients) > 2:
             optimisers = self.optimiser if isinstance(self.optimiser, (list, tuple)) \
@@ -150,9 +153,11 @@ class BaseApplication(metaclass=SingletonApplication):
             if len(optimisers) != len(gradients):
                 raise ValueError('{} optimisers for {} gradient lists'.format(
                     len(optimisers), len(gradients)))
+            gradients = prepare_gradients(gradients, self.action_param)
             self.gradient_op = [optimiser.apply_gradients(grads)
                                 for optimiser, grads in zip(optimisers, gradients)]
         else:
+            gradients = prepare_gradients([gradients], self.action_param)[0]
             self.gradient_op = self.optimiser.apply_gradients(gradients)
 
     def add_validation_flag(self):

@@ -50,7 +50,8 @@ import tensorflow.compat.v1 as tf
 
 from niftydrive.application.base_application import BaseApplication
 from niftydrive.engine.application_factory import (
-    ApplicationNetFactory, InitializerFactory, OptimiserFactory)
+    ApplicationNetFactory, InitializerFactory)
+from niftydrive.engine.application_optimiser import create_optimiser
 from niftydrive.engine.application_variables import CONSOLE, NETWORK_OUTPUT, TF_SUMMARIES
 from niftydrive.engine.image_window import location_name
 from niftydrive.engine.sampler_balanced import BalancedSampler
@@ -470,13 +471,11 @@ class SegmentationApplication(BaseApplication):
                                                 collection=collection)
 
     def _create_optimiser(self):
-        """``self.optimiser`` from ``[TRAINING] optimiser`` and ``lr`` (once:
-        every tower shares it)."""
+        """``self.optimiser`` from ``[TRAINING] optimiser``, ``lr`` and
+        ``lr_schedule`` (once: every tower shares it)."""
         with tf.name_scope('Optimiser'):
             if self.optimiser is None:
-                self.optimiser = OptimiserFactory.create(
-                    _param(self.action_param, 'optimiser', 'adam')).get_instance(
-                        learning_rate=float(_param(self.action_param, 'lr', 0.01)))
+                self.optimiser = create_optimiser(self.action_param)
         return self.optimiser
 
     def _hard_dice(self, logits, label):

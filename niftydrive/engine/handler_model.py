@@ -7,6 +7,7 @@ import tensorflow.compat.v1 as tf
 from niftydrive.engine.application_variables import global_vars_init_or_restore
 from niftydrive.engine.checkpoint_io import FILE_PREFIX, require_checkpoint, \
     restore_checkpoint
+from niftydrive.engine.fine_tuning import FineTuningSource
 from niftydrive.engine.handler_base import EventHandler
 from niftydrive.engine.signal import GRAPH_CREATED, ITER_FINISHED, \
     SESS_FINISHED, SESS_STARTED
@@ -23,11 +24,13 @@ class ModelRestorer(EventHandler):
     """
 
     def __init__(self, model_dir=None, initial_iter=0, is_training=True,
-                 **kwargs):
+                 workflow_param=None, **kwargs):
         super(ModelRestorer, self).__init__(**kwargs)
         self.model_dir = model_dir
         self.initial_iter = initial_iter
         self.is_training = is_training
+        self.fine_tuning = FineTuningSource.from_params(
+            workflow_param, model_dir, initial_iter) if is_training else None
         self.init_op = None
         self.saver = None
         self.listen(GRAPH_CREATED, self.make_ops)
@@ -38,10 +41,15 @@ class ModelRestorer(EventHandler):
         with tf.name_scope('Initialization'):
             self.init_op = global_vars_init_or_restore()
         self.saver = tf.train.Saver(save_relative_paths=True)
+        if self.fine_tuning is not None:
+            self.fine_tuning.make_saver()
 
     def restore_or_initialise(self, sender, **msg):
-        """Random initialisation from iteration 0, else restore."""
-        if self.is_training and self.initial_iter == 0:
+        """Random initialisation from iteration 0, else restore (only the
+        ``vars_to_restore`` variables when fine-tuning)."""
+        if self.fine_tuning is not None:
+            self.fine_tuning.restore(tf.get_default_session(), self.init_op)
+        elif self.is_training and self.initial_iter == 0:
             self.rand_init_model(sender, **msg)
         else:
             self.restore_model(sender, **msg)

@@ -198,3 +198,17 @@ def custom_param(key):
     """A ``Param`` for an undeclared key of an open section (generic syntax)."""
     return Param(key, parse_literal, None,
                  'application-specific parameter (generic value syntax)')
+
+
+def add_customised_args(parser, task_name):
+    """Add the keys of application section ``task_name`` (e.g.
+    ``'SEGMENTATION'``, any case) to the argparse ``parser`` (NiftyNet's helper).
+
+    :raises NotImplementedError: no such application section (as NiftyNet)
+    """
+    from niftydrive.utilities.user_parameters_default import add_section_args
+    section = str(task_name).upper()
+    if section not in SUPPORTED_ARG_SECTIONS:
+        raise NotImplementedError('no application section [{}]; known: {}'.format(
+            section, ', '.join(SUPPORTED_ARG_SECTIONS)))
+    return add_section_args(parser, SUPPORTED_ARG_SECTIONS[section])

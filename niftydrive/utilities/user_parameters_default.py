@@ -237,8 +237,28 @@ TRAINING = make_section(
     Param('proportion_to_deform', to_float, 0.5,
           'Elastic deformation: fraction (0..1) of subject reads deformed',
           check=FRACTION),
-    Param('lr', to_float, 0.01, 'Learning rate',
+    Param('lr', to_float, 0.01, 'Learning rate (the peak rate under '
+          'lr_schedule)',
           check=POSITIVE),
+    Param('lr_schedule', to_str, 'constant',
+          'Learning rate over the iterations (n = updates so far): constant; '
+          'step (lr * lr_decay_rate ^ floor(n / lr_decay_steps)); exponential '
+          '(lr * lr_decay_rate ^ (n / lr_decay_steps)); cosine (from lr to 0 '
+          'over lr_decay_steps, or max_iter when 0); warmup (constant after '
+          'lr_warmup_steps). Shown on the console and in TensorBoard',
+          choices=('constant', 'step', 'exponential', 'cosine', 'warmup')),
+    Param('lr_decay_steps', to_int, 0,
+          'Iterations per decay of the step/exponential schedules; the span '
+          'of cosine (0: max_iter)', check=AT_LEAST_0),
+    Param('lr_decay_rate', to_float, 0.1,
+          'Factor per lr_decay_steps of the step/exponential schedules',
+          check=POSITIVE),
+    Param('lr_warmup_steps', to_int, 0,
+          'Linear warm-up over the first n iterations (from lr/n to lr), '
+          'before any lr_schedule; 0: none', check=AT_LEAST_0),
+    Param('gradient_clipping', to_float, 0.0,
+          'Clip each optimiser\'s gradients to this global norm; 0: no '
+          'clipping', check=AT_LEAST_0),
     Param('loss_type', to_str, 'Dice', 'Loss function name'),
     Param('starting_iter', to_int, 0,
           'Resume from this iteration: 0 starts afresh, N restores '
@@ -274,10 +294,19 @@ TRAINING = make_section(
           'Fraction of subjects held out for inference (new split only)',
           check=Range(0, 1, high_open=True)),
     Param('vars_to_restore', to_str, '',
-          'Regular expression: restore only matching variables' + NOT_USED_YET),
+          'Fine-tuning: regular expression (searched in variable names); '
+          'only matching variables are read from the checkpoint '
+          '(model.ckpt-<starting_iter>, or restore_from), the others are '
+          'initialised afresh; empty: all'),
+    Param('restore_from', to_str, '',
+          'Fine-tuning from another run: a checkpoint prefix (e.g. '
+          '../pretrained/models/model.ckpt-1000) or a model folder (its '
+          'latest checkpoint) read when starting_iter = 0 (the variables '
+          'vars_to_restore matches; empty: all it holds); empty: none',
+          path=True),
     Param('vars_to_freeze', to_str, '',
-          'Regular expression: variables kept fixed in training'
-          + NOT_USED_YET),
+          'Regular expression (searched in variable names): matching '
+          'variables get no gradient update in training'),
     Param('validation_metric', to_str, '',
           'Console value judging the model after each validation round '
           '(its mean over the round\'s validation_max_iter iterations), for '
@@ -409,3 +438,61 @@ LEGACY_LOCATIONS = {
     ('SYSTEM', 'queue_length'): 'NETWORK',
     ('INFERENCE', 'output_prob'): 'APPLICATION',
 }
+
+
+# --------------------------------------------------------------------------
+# NiftyNet's argparse helpers, generated from the declarations above (so a
+# key declared there is an argument here, with the same parser, default,
+# choices and help text).
+def add_section_args(parser, section):
+    """Add one ``--<key>`` argument per ``Param`` of ``section`` (a
+    ``name -> Param`` dict) to the argparse ``parser``; returns the parser."""
+    for param in section.values():
+        kwargs = dict(type=param.parse, default=param.default, metavar='',
+                      help='{} (default: {!r})'.format(param.help, param.default)
+                      .replace('%', '%%'))
+        if param.choices is not None:
+            kwargs['choices'] = list(param.choices)
+        parser.add_argument('--' + param.name, **kwargs)
+    return parser
+
+
+def add_application_args(parser):
+    """The ``[SYSTEM]`` keys as argparse arguments (NiftyNet's name)."""
+    return add_section_args(parser, SYSTEM)
+
+
+def add_network_args(parser):
+    """The ``[NETWORK]`` keys as argparse arguments."""
+    return add_section_args(parser, NETWORK)
+
+
+def add_training_args(parser):
+    """The ``[TRAINING]`` keys as argparse arguments."""
+    return add_section_args(parser, TRAINING)
+
+
+def add_inference_args(parser):
+    """The ``[INFERENCE]`` keys as argparse arguments."""
+    return add_section_args(parser, INFERENCE)
+
+
+def add_evaluation_args(parser):
+    """The ``[EVALUATION]`` keys as argparse arguments."""
+    return add_section_args(parser, EVALUATION)
+
+
+def add_input_data_args(parser):
+    """The keys of an input data section as argparse arguments."""
+    return add_section_args(parser, INPUT_DATA)
+
+
+#: section name -> its ``add_*_args`` function (NiftyNet's
+#: ``SUPPORTED_DEFAULT_SECTIONS`` held these; ours holds the declarations)
+SECTION_ARG_ADDERS = OrderedDict((
+    ('SYSTEM', add_application_args),
+    ('NETWORK', add_network_args),
+    ('TRAINING', add_training_args),
+    ('INFERENCE', add_inference_args),
+    ('EVALUATION', add_evaluation_args),
+))
