@@ -129,6 +129,10 @@ SUPPORTED_LOSS_AUTOENCODER = {
         'niftydrive.layer.loss_autoencoder.variational_lower_bound',
 }
 
+SUPPORTED_LOSS_GAN = {
+    'CrossEntropy': 'niftydrive.layer.loss_gan.cross_entropy',
+}
+
 _SEG_EVAL = 'niftydrive.evaluation.segmentation_evaluations.'
 _REG_EVAL = 'niftydrive.evaluation.regression_evaluations.'
 
@@ -273,6 +277,13 @@ class IteratorFactory(ModuleFactory):
 
     SUPPORTED = SUPPORTED_ITERATION_GENERATORS
     type_str = 'iteration generator'
+
+
+class LossGANFactory(ModuleFactory):
+    """GAN loss functions."""
+
+    SUPPORTED = SUPPORTED_LOSS_GAN
+    type_str = 'GAN loss'
 
 
 class LossAutoencoderFactory(ModuleFactory):
