@@ -86,7 +86,10 @@ def _prepare_model_dir(system_param):
 
 
 def _run(argv):
-    from niftydrive.io.misc_io import set_logger
+    from niftydrive.application.base_application import TRAIN, \
+        resolve_action
+    from niftydrive.io.misc_io import is_writable_folder, set_logger
+    from niftydrive.utilities.errors import UserInputError
     from niftydrive.utilities import user_parameters_parser
     from niftydrive.utilities.util_common import print_save_input_parameters
 
@@ -96,13 +99,29 @@ def _run(argv):
     check_names(system_param)
     model_dir = _prepare_model_dir(system_param)
     action = system_param['SYSTEM'].action
-    set_logger(file_name=os.path.join(
-        model_dir, '{}_niftydrive_log'.format(action)))
-    settings_file = os.path.join(model_dir, 'settings_{}.txt'.format(action))
-    print_save_input_parameters(system_param, input_data_param,
-                                txt_file=settings_file)
+    if is_writable_folder(model_dir):
+        set_logger(file_name=os.path.join(
+            model_dir, '{}_niftydrive_log'.format(action)))
+        settings_file = os.path.join(model_dir,
+                                     'settings_{}.txt'.format(action))
+    elif resolve_action(action) == TRAIN:
+        raise UserInputError(
+            '[SYSTEM] model_dir {} is not writable: training saves '
+            'checkpoints, logs and settings there; choose a writable '
+            'model_dir'.format(model_dir))
+    else:
+        LOGGER.warning('model_dir %s is read-only: no log or settings file '
+                       'is written there', model_dir)
+        settings_file = None
+    try:
+        print_save_input_parameters(system_param, input_data_param,
+                                    txt_file=settings_file)
+    except OSError as error:
+        raise UserInputError('cannot write {}: {}'.format(
+            settings_file, error.strerror or error)) from None
     LOGGER.info('%s with application "%s"; parameters saved to %s',
-                action, system_param['CUSTOM'].name, settings_file)
+                action, system_param['CUSTOM'].name,
+                settings_file or 'no file (read-only model_dir)')
 
     from niftydrive.engine.application_driver import ApplicationDriver
     driver = ApplicationDriver()
@@ -198,7 +217,10 @@ def _restore_logger(logger, handlers, level):
     for handler in list(logger.handlers):
         if handler not in handlers:
             logger.removeHandler(handler)
-            handler.close()
+            try:
+                handler.close()
+            except OSError:  # e.g. a log file on a full disk
+                pass
     logger.setLevel(level)
 
 

@@ -81,3 +81,14 @@ def test_bad_inputs_are_named(tmp_path):
     b = write_nifti(str(tmp_path / 'b.nii'), np.zeros((2, 3, 5)), RAS)
     with pytest.raises(UserInputError, match=r'different spatial shapes.*\(2, 3, 5\)'):
         create((a, b), name=('A', 'B'))
+
+
+def test_misc_io_helpers_for_the_5d_layout(tmp_path):
+    from niftydrive.io.misc_io import expand_to_5d, infer_ndims_from_file, resolve_file_name
+    assert expand_to_5d(np.zeros((3, 4))).shape == (3, 4, 1, 1, 1)
+    assert expand_to_5d(np.zeros((3, 4, 5, 2))).shape == (3, 4, 5, 2, 1)
+    path = write_nifti(str(tmp_path / 'series.nii'), np.zeros((2, 3, 4, 5)), RAS)
+    assert infer_ndims_from_file(path) == 4
+    assert resolve_file_name('series.nii', ('.', str(tmp_path))) == path
+    with pytest.raises(UserInputError, match=r'nope.nii not found \(also looked in: .*\)'):
+        resolve_file_name('nope.nii', (str(tmp_path),))

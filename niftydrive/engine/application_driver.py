@@ -15,6 +15,7 @@ failure is re-raised after the clean-up (final checkpoint, threads stopped).
 """
 import logging
 import os
+import threading
 import time
 
 import tensorflow.compat.v1 as tf
@@ -39,6 +40,8 @@ from niftydrive.engine.stop_signals import StopSignals, TerminationRequested
 from niftydrive.io.misc_io import get_latest_subfolder, touch_folder
 from niftydrive.layer.bn import BN_COLLECTION
 from niftydrive.utilities.errors import UserInputError
+from niftydrive.utilities.user_parameters_default import \
+    SYSTEM as SYSTEM_PARAMS
 from niftydrive.utilities.util_common import ParserNamespace, set_cuda_device
 
 # NiftyNet 0.3 imported these from this module; they live in their own now.
@@ -51,6 +54,9 @@ __all__ = ['ApplicationDriver', 'iter_generator', 'ConsoleLogger',
            'MissingCheckpointError', 'FILE_PREFIX']
 
 LOGGER = logging.getLogger(__name__)
+
+#: Seconds the exit after SIGTERM/Ctrl-C waits for sampler threads.
+SIGNAL_EXIT_WAIT = 3
 
 
 class InputExhausted(Exception):
@@ -112,6 +118,8 @@ class ApplicationDriver(object):
         self.initial_iter = 0
         self.final_iter = 0
         self.event_handler_names = DEFAULT_EVENT_HANDLERS
+        self.nan_guard = True
+        self.stall_warning_seconds = 0
         self.iteration_generator_name = 'iteration_generator'
         self.outputs_collector = None
         self.gradients_collector = None
@@ -121,6 +129,7 @@ class ApplicationDriver(object):
         self._event_handlers = []
         self._threads_stopped = False
         self._session_call = SessionCallCache()
+        self._stop_signals = StopSignals(on_signal=self._interrupt_input)
 
     # ------------------------------------------------------------------ setup
     def initialise_application(self, workflow_param, data_param=None):
@@ -167,6 +176,9 @@ class ApplicationDriver(object):
         self.num_gpus = system_param.num_gpus \
             if self.is_training else min(system_param.num_gpus, 1)
         set_cuda_device(getattr(system_param, 'cuda_devices', ''))
+        self.stall_warning_seconds = getattr(
+            system_param, 'stall_warning_seconds',
+            SYSTEM_PARAMS['stall_warning_seconds'].default)
 
         # output folders
         self.model_dir = touch_folder(os.path.join(system_param.model_dir, 'models'))
@@ -178,6 +190,7 @@ class ApplicationDriver(object):
             self.initial_iter = train_param.starting_iter
             self.final_iter = max(train_param.max_iter, self.initial_iter)
             self.save_every_n = train_param.save_every_n
+            self.nan_guard = getattr(train_param, 'nan_guard', True)
             self.tensorboard_every_n = train_param.tensorboard_every_n
             self.max_checkpoints = max(train_param.max_checkpoints,
                                        self.max_checkpoints)
@@ -251,7 +264,7 @@ class ApplicationDriver(object):
         start_time = time.time()
         try:
             self._event_handlers = self.load_event_handlers()
-            with StopSignals():
+            with self._stop_signals:
                 self._create_graph(self.graph)
                 with tf.Session(config=self._tf_config(), graph=self.graph) \
                         as session, self.graph.as_default(), session.as_default():
@@ -345,13 +358,33 @@ class ApplicationDriver(object):
             LOGGER.warning('stopped early, incomplete loops')
 
     def _stop_sampler_threads(self):
-        """Stop the coordinator and close every sampler (joins threads)."""
+        """Stop the coordinator and close every sampler (joins threads;
+        after a stop signal, waits at most ``SIGNAL_EXIT_WAIT`` seconds
+        for them: a blocked sampler thread must not delay the exit)."""
         if self._coord.should_stop() and self._threads_stopped:
             return
         self._coord.request_stop()
         LOGGER.info('stopping sampling threads')
-        self.app.stop()
+        if self._stop_signals.received is None:
+            self.app.stop()
+        else:
+            stopper = threading.Thread(target=self.app.stop, daemon=True)
+            stopper.start()
+            stopper.join(SIGNAL_EXIT_WAIT)
+            if stopper.is_alive():
+                LOGGER.warning('sampler threads still busy after %d s: '
+                               'leaving them', SIGNAL_EXIT_WAIT)
         self._threads_stopped = True
+
+    def _interrupt_input(self, signum):
+        """On SIGTERM/SIGINT (from the signal watcher thread, at once):
+        close the input queues, so that an iteration waiting for a batch
+        that never comes returns and the run can save and stop."""
+        LOGGER.warning('signal %d received: stopping (the last completed '
+                       'iteration will be saved)', signum)
+        self._coord.request_stop()
+        if self.app is not None:
+            self.app.stop()
 
     # ------------------------------------------------------------------ graph
     def _create_graph(self, graph=None):
@@ -393,15 +426,19 @@ class ApplicationDriver(object):
     def loop(self, iteration_messages, session, loop_status):
         """Run each ``IterationMessage`` until the generator ends, the
         coordinator stops or a message says ``should_stop``."""
-        for iter_msg in iteration_messages:
-            if self._coord.should_stop():
-                return  # a sampler failed or the run is being stopped
-            self.app.set_iteration_update(iter_msg)
-            if iter_msg.should_stop:
-                break
-            self.loop_step(iter_msg, session, loop_status)
-            if iter_msg.should_stop:
-                break  # e.g. inference: every batch processed
+        with self._stop_signals.deferred():
+            for iter_msg in iteration_messages:
+                # a stop signal is raised here, between iterations
+                self._stop_signals.raise_if_requested()
+                if self._coord.should_stop():
+                    return  # a sampler failed or the run is being stopped
+                self.app.set_iteration_update(iter_msg)
+                if iter_msg.should_stop:
+                    break
+                self.loop_step(iter_msg, session, loop_status)
+                if iter_msg.should_stop:
+                    break  # e.g. inference: every batch processed
+            self._stop_signals.raise_if_requested()
         loop_status['normal_exit'] = True
 
     def loop_step(self, iter_msg, session, loop_status=None):
@@ -413,9 +450,13 @@ class ApplicationDriver(object):
         try:
             iter_msg.current_iter_output = self._session_call(
                 session, iter_msg.ops_to_run, iter_msg.data_feed_dict)
-        except tf.errors.OutOfRangeError:
-            # only here does an OutOfRangeError mean "no more windows"
-            raise InputExhausted(iter_msg) from None
+        except tf.errors.OpError as error:
+            # a stop signal closed the queues this iteration waited on
+            self._stop_signals.raise_if_requested()
+            if isinstance(error, tf.errors.OutOfRangeError):
+                # only here does an OutOfRangeError mean "no more windows"
+                raise InputExhausted(iter_msg) from None
+            raise
         if loop_status is not None and not iter_msg.is_validation:
             # the weights now are those of this iteration, whatever follows
             loop_status['current_iter'] = iter_msg.current_iter

@@ -1,6 +1,8 @@
 """Folder, path and logging helpers (NiftyNet's ``misc_io`` subset)."""
 import logging
 import os
+import sys
+import tempfile
 
 from niftydrive.utilities.errors import UserInputError
 
@@ -71,12 +73,60 @@ def set_logger(file_name=None, level=logging.INFO):
             handler.close()
     handlers = [logging.StreamHandler()]
     if file_name:
-        handlers.append(logging.FileHandler(file_name))
+        handlers.append(LogFileHandler(file_name))
     for handler in handlers:
         handler.setFormatter(_RunLogFormatter())
         handler._niftydrive_handler = True  # pylint: disable=protected-access
         root.addHandler(handler)
     return logging.getLogger('niftydrive')
+
+
+class LogFileHandler(logging.FileHandler):
+    """A log file that, once it cannot be written (disk full, read-only
+    folder), says so in one line on stderr and stops writing, instead of
+    ``--- Logging error ---`` and a traceback for every record."""
+
+    def __init__(self, file_name):
+        self.failed = False
+        super(LogFileHandler, self).__init__(file_name)
+
+    def emit(self, record):
+        if not self.failed:
+            super(LogFileHandler, self).emit(record)
+
+    def handleError(self, record):
+        self._give_up(sys.exc_info()[1])
+
+    def _give_up(self, error):
+        if self.failed:
+            return
+        self.failed = True
+        sys.stderr.write(
+            'niftydrive: warning: cannot write log file {}: {}; logging to '
+            'the console only\n'.format(
+                self.baseFilename, getattr(error, 'strerror', None) or error))
+
+    def flush(self):
+        try:
+            super(LogFileHandler, self).flush()
+        except OSError as error:
+            self._give_up(error)
+
+    def close(self):
+        try:
+            super(LogFileHandler, self).close()
+        except OSError as error:
+            self._give_up(error)
+
+
+def is_writable_folder(folder):
+    """True if a file can be created in ``folder`` (a real attempt: root
+    passes permission checks, not a read-only mount)."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
 
 
 def resolve_module_dir(module_dir_str, create_new=False):
@@ -109,3 +159,38 @@ def resolve_checkpoint(checkpoint_name):
         return checkpoint_name
     raise UserInputError('checkpoint {} not found (no {}.index)'.format(
         checkpoint_name, checkpoint_name))
+
+
+def expand_to_5d(img_data):
+    """``img_data`` with trailing axes of length 1 added up to 5 dimensions
+    (``[x, y]`` -> ``[x, y, 1, 1, 1]``, NiftyNet's ``[x, y, z, t, m]`` layout)."""
+    while img_data.ndim < 5:
+        img_data = img_data[..., None]
+    return img_data
+
+
+def infer_ndims_from_file(file_path, loader=None):
+    """Number of dimensions in the header of an image file (2 for a grey
+    picture, 5 for a colour one, 3 for a volume ...).
+
+    :raises UserInputError: missing file or no loader can read it
+    """
+    from niftydrive.io.image_loader import load_image
+    return len(load_image(file_path, None, loader).shape)
+
+
+def resolve_file_name(file_name, paths_to_try):
+    """The absolute path of ``file_name``: itself when it exists, else the
+    first existing ``<folder>/<file_name>`` for the folders in ``paths_to_try``.
+
+    :raises UserInputError: found nowhere (the folders tried are named)
+    """
+    file_name = os.path.expanduser(str(file_name))
+    if os.path.exists(file_name):
+        return os.path.abspath(file_name)
+    for folder in paths_to_try:
+        candidate = os.path.join(os.path.expanduser(str(folder)), file_name)
+        if os.path.exists(candidate):
+            return os.path.abspath(candidate)
+    raise UserInputError('file {} not found (also looked in: {})'.format(
+        file_name, ', '.join(str(p) for p in paths_to_try) or 'nowhere'))

@@ -101,12 +101,16 @@ SYSTEM = make_section(
     Param('event_handler', str_array, (),
           'The run\'s event handlers, in the order they receive each signal: '
           'short names (model_restorer, sampler_threading, apply_gradients, '
-          'output_interpreter, console_logger, tensorboard_logger, '
-          'model_saver, best_model_saver, early_stopper) or dotted paths of '
-          'handler classes; empty: all of these'),
+          'output_interpreter, nan_guard, console_logger, '
+          'tensorboard_logger, model_saver, best_model_saver, early_stopper) '
+          'or dotted paths of handler classes; empty: all of these'),
     Param('iteration_generator', to_str, 'iteration_generator',
           'The iteration generator class: iteration_generator (training '
           'with interleaved validation, or inference) or a dotted path'),
+    Param('stall_warning_seconds', to_float, 60.0,
+          'Warn when an iteration has waited this many seconds for its '
+          'input batch (the input pipeline is stalled), and again every as '
+          'many seconds until it arrives; <= 0: never'),
 )
 
 NETWORK = make_section(
