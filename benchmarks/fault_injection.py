@@ -22,6 +22,7 @@ figure, prints "N of M":
 Needs nothing but niftydrive; takes a few minutes on 2 cores.
 """
 import argparse
+import functools
 import glob
 import os
 import random
@@ -34,6 +35,8 @@ import threading
 import time
 
 import numpy as np
+
+print = functools.partial(print, flush=True)  # pylint: disable=redefined-builtin
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 
