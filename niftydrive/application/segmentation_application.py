@@ -463,7 +463,10 @@ class SegmentationApplication(BaseApplication):
         if reg_losses:
             loss = loss + tf.add_n([tf.reduce_mean(r) for r in reg_losses])
         gradients_collector.add_to_collection(self.optimiser.compute_gradients(loss))
-        dice = self._hard_dice(net_out, label)
+        # multi-scale networks (HolisticNet) return a list in training: the
+        # loss averages over it; the Dice is that of the last (fused) output
+        final_out = net_out[-1] if isinstance(net_out, (list, tuple)) else net_out
+        dice = self._hard_dice(final_out, label)
         for collection in (CONSOLE, TF_SUMMARIES):
             outputs_collector.add_to_collection(var=loss, name='loss', average_over_devices=True,
                                                 collection=collection)
