@@ -22,6 +22,7 @@ figure, prints "N of M":
 Needs nothing but niftydrive; takes a few minutes on 2 cores.
 """
 import argparse
+import functools
 import glob
 import os
 import random
@@ -34,6 +35,8 @@ import threading
 import time
 
 import numpy as np
+
+print = functools.partial(print, flush=True)  # pylint: disable=redefined-builtin
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 
@@ -200,9 +203,11 @@ def sigterm_sweep(runs, rng, work):
 
 # ---------------------------------------------------------------- kill -9
 def _kill_during_save(process, folder, deadline):
-    """SIGKILL as soon as a temporary save file appears; True if so."""
+    """SIGKILL as soon as a temporary file of a save (not the first: there
+    is a checkpoint to resume from) appears; True if so."""
+    state_file = os.path.join(models_dir(folder), 'checkpoint')
     while time.monotonic() < deadline and process.poll() is None:
-        if leftovers(folder):
+        if os.path.exists(state_file) and leftovers(folder):
             process.kill()
             return True
         time.sleep(0.001)
@@ -217,12 +222,11 @@ def kill9_sweep(runs, rng, work):
         folder = tempfile.mkdtemp(dir=work)
         in_save = run % 2 == 1
         # a larger model during saves: writing takes long enough to hit
-        config = write_config(folder, save_every_n=rng.choice([3, 10]),
+        config = write_config(folder, save_every_n=rng.choice([2, 5]),
                               max_checkpoints=3,
                               vector_size=4096 if in_save else 64)
         training = Training(config)
         if in_save:
-            training.wait_for('Training iter')
             hit = _kill_during_save(training.process, folder,
                                     time.monotonic() + 60)
         else:

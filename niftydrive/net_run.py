@@ -29,6 +29,15 @@ LOGGER = logging.getLogger('niftydrive.net_run')
 NIFTYNET_NETWORKS_NOT_AVAILABLE = ('se_resnet', 'no_new_net')
 
 
+OUT_OF_MEMORY = ('out of memory: {}. Reduce [NETWORK] batch_size, [NETWORK] '
+                 'queue_length or the window size (spatial_window_size of the input '
+                 'sections), or use a smaller network.')
+
+
+def _first_line(text):
+    return str(text).strip().splitlines()[0] if str(text).strip() else ''
+
+
 def _error(message, prog='net_run'):
     sys.stderr.write('{}: error: {}\n'.format(prog, message))
 
@@ -176,7 +185,17 @@ def main(argv=None, application=None, prog='net_run'):
         return getattr(interrupt, 'exit_code', 130)
     except SystemExit as stop:
         return stop.code if isinstance(stop.code, int) else 1
+    except MemoryError:
+        _error(OUT_OF_MEMORY.format('a memory allocation failed'), prog)
+        return 1
     except Exception as error:  # pylint: disable=broad-except
+        if type(error).__name__ == 'ResourceExhaustedError':  # TF's, not imported here
+            detail = _first_line(getattr(error, 'message', None) or error)
+            _error('no space left on device: {}'.format(detail)
+                   if 'space left on device' in detail.lower() else
+                   OUT_OF_MEMORY.format('TensorFlow ran out of resources ({})'.format(detail)),
+                   prog)
+            return 1
         traceback.print_exc()
         _error('{}: {} (traceback above)'.format(type(error).__name__, error), prog)
         return 1

@@ -137,3 +137,60 @@ def test_dense_vnet_channel_sparse_and_3d_augmentation(graph):
 def test_bad_window_sizes_are_named(graph, name, shape, message):
     with pytest.raises(UserInputError, match=message):
         _make(name)(tf.zeros(shape), is_training=False)
+
+
+def test_multi_scale_network_through_the_segmentation_application(
+        tmp_path, capsys):
+    # HolisticNet returns a list of scores in training: the application
+    # averages the loss over them and reports the fused output's Dice
+    from niftydrive.contrib.demo_data import make_dataset
+    from niftydrive.net_run import main
+    data = tmp_path / 'data'
+    data.mkdir()
+    make_dataset(str(data), subjects=2, shape=(8, 8, 8), seed=1)
+    config = tmp_path / 'holistic.ini'
+    config.write_text(SEGMENTATION_CONFIG.format(data=data,
+                                                 model=tmp_path / 'model'))
+    assert main(['train', '-c', str(config)]) == 0
+    assert (tmp_path / 'model' / 'models' / 'model.ckpt-2.index').exists()
+    assert 'dice=' in capsys.readouterr().err
+    assert main(['inference', '-c', str(config)]) == 0
+    assert len(list((tmp_path / 'model' / 'inference').glob('*.nii.gz'))) \
+        == 2
+
+
+SEGMENTATION_CONFIG = """
+[T1]
+path_to_search = {data}
+filename_contains = T1
+spatial_window_size = (8, 8, 8)
+
+[Label]
+path_to_search = {data}
+filename_contains = Label
+spatial_window_size = (8, 8, 8)
+interp_order = 0
+
+[SYSTEM]
+num_threads = 1
+model_dir = {model}
+
+[NETWORK]
+name = network_training.TinyHolisticNet
+batch_size = 1
+queue_length = 2
+
+[TRAINING]
+loss_type = Dice
+max_iter = 2
+save_every_n = 2
+
+[INFERENCE]
+border = (0, 0, 0)
+
+[SEGMENTATION]
+image = T1
+label = Label
+num_classes = 3
+label_normalisation = True
+"""

@@ -82,6 +82,8 @@ from niftydrive.utilities.util_common import ParserNamespace
 
 LOGGER = logging.getLogger(__name__)
 
+#: the fields whose windows are cut together with the image's
+WINDOWED_FIELDS = ('image', 'label', 'weight', 'sampler')
 SUPPORTED_SAMPLING = ('uniform', 'weighted', 'balanced', 'resize')
 
 
@@ -248,6 +250,12 @@ class SegmentationApplication(BaseApplication):
                                  .format(phase, ', '.join(sections)))
         reader = ImageReader(fields).initialise(self.data_param, self.segmentation_param, rows)
         reader.label_fields = ('label',) if 'label' in fields else ()
+        if 'label' in fields and reader.num_channels('label') != 1:
+            label = reader.output_list[0]['label']
+            raise UserInputError(
+                'Subject {}: label {} has shape {}: a label map has one value per voxel '
+                '(3-D, or 2-D), not several time points or channels.'.format(
+                    reader.subject_id(0), label.file_path[0], tuple(label.shape)))
         reader.num_classes = self.num_classes
         if not self.is_training:
             self._check_trained()
@@ -330,8 +338,17 @@ class SegmentationApplication(BaseApplication):
                                  '[{}].'.format(self._sections('image')[0]))
         data_param = {}
         for section, param in self.data_param.items():
-            if not tuple(_param(param, 'spatial_window_size', ()) or ()):
+            size = tuple(_param(param, 'spatial_window_size', ()) or ())
+            if not size:
                 param = ParserNamespace(**dict(vars(param), spatial_window_size=image_size))
+            elif size != image_size and any(
+                    section in self._sections(field) for field in WINDOWED_FIELDS):
+                raise UserInputError(
+                    '[{}] spatial_window_size = {} differs from the image\'s {} ([{}]): '
+                    'niftydrive\'s networks output windows of the image window\'s size, so '
+                    'every input section needs the same window; set it to {} or leave it '
+                    'empty.'.format(section, size, image_size, self._sections('image')[0],
+                                    image_size))
             data_param[section] = param
         return data_param
 
@@ -446,7 +463,10 @@ class SegmentationApplication(BaseApplication):
         if reg_losses:
             loss = loss + tf.add_n([tf.reduce_mean(r) for r in reg_losses])
         gradients_collector.add_to_collection(self.optimiser.compute_gradients(loss))
-        dice = self._hard_dice(net_out, label)
+        # multi-scale networks (HolisticNet) return a list in training: the
+        # loss averages over it; the Dice is that of the last (fused) output
+        final_out = net_out[-1] if isinstance(net_out, (list, tuple)) else net_out
+        dice = self._hard_dice(final_out, label)
         for collection in (CONSOLE, TF_SUMMARIES):
             outputs_collector.add_to_collection(var=loss, name='loss', average_over_devices=True,
                                                 collection=collection)

@@ -33,6 +33,7 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 
 from niftydrive.engine.image_window import N_SPATIAL
+from niftydrive.engine.window_memory import check_window_memory
 
 LOGGER = logging.getLogger(__name__)
 
@@ -147,6 +148,8 @@ class InputBatchQueueRunner(object):
         enqueue_size = 1 if dynamic else max(int(enqueue_size), 1)
         self._batch_size = 1 if dynamic else max(int(dequeue_size), 1)
         self.capacity = int(max(self.capacity, round(self._batch_size * 2.5), enqueue_size))
+        check_window_memory(type(self).__name__, window.shapes, window.dtypes,
+                            self.capacity, self._batch_size)
         self.placeholders_dict = window.placeholders_dict(enqueue_size)
         names = sorted(self.placeholders_dict)
         holders = [self.placeholders_dict[name] for name in names]

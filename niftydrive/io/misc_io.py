@@ -22,6 +22,23 @@ def touch_folder(model_dir):
     return model_dir
 
 
+def not_a_file_reason(path):
+    """Why ``path`` cannot be read as a file, or None if it is a regular file.
+
+    E.g. ``'is a folder, not a file'``; checked without opening the path, so
+    a FIFO never blocks.
+    """
+    if os.path.isfile(path):
+        return None
+    if os.path.islink(path) and not os.path.exists(path):
+        return 'is a broken symbolic link (to {})'.format(os.readlink(path))
+    if os.path.isdir(path):
+        return 'is a folder, not a file'
+    if os.path.exists(path):
+        return 'is not a regular file (a pipe, socket or device)'
+    return 'does not exist'
+
+
 def get_latest_subfolder(parent_folder, create_new=False):
     """The highest-numbered sub-folder (``0``, ``1``, ...) of ``parent_folder``.
 

@@ -1,5 +1,6 @@
-"""A full disk and a read-only model_dir: one clear line, the good
-checkpoints untouched, inference still possible from a read-only model."""
+"""net_run facing faults: a damaged checkpoint, a full disk, a read-only
+model_dir: one clear line, the good checkpoints untouched, inference still
+possible from a read-only model."""
 import os
 import subprocess
 
@@ -55,6 +56,10 @@ def mounts():
     mounted = []
     yield mounted
     for target in reversed(mounted):
+        if isinstance(target, tuple):  # a folder made read-only
+            for folder in (target[1], target[1] / 'models'):
+                os.chmod(folder, 0o755)
+            continue
         subprocess.run(['umount', '-l', str(target)], capture_output=True)
 
 
@@ -66,7 +71,14 @@ def small_tmpfs(mounts, target, size):
 
 
 def read_only_view(mounts, source, target):
-    """``target``: ``source`` mounted read-only."""
+    """``source`` read-only: as root a read-only bind mount ``target``
+    (root ignores permission bits), otherwise ``source`` without write
+    permission."""
+    if os.geteuid() != 0:
+        for folder in (source, source / 'models'):
+            os.chmod(folder, 0o555)
+        mounts.append(('chmod', source))
+        return source
     target.mkdir()
     _mount(['--bind', str(source)], target)
     mounts.append(target)
@@ -116,3 +128,29 @@ def test_read_only_model_dir_inference_works_training_refuses(
     assert 'net_run: error: [SYSTEM] model_dir {} is not writable: ' \
            'training saves checkpoints'.format(view) in err
     assert 'Traceback' not in err
+
+
+def test_damaged_checkpoint_is_one_line_for_training_and_inference(
+        tmp_path, capfd):
+    model_dir = tmp_path / 'model'
+    config = write_config(tmp_path, model_dir, max_iter=2,
+                          out_dir=str(tmp_path / 'out'))
+    assert net_run.main(['train', '-c', config]) == 0
+    data = model_dir / 'models' / 'model.ckpt-2.data-00000-of-00001'
+    with open(data, 'r+b') as handle:
+        handle.truncate(os.path.getsize(data) // 2)
+    capfd.readouterr()
+    for argv, key in ((['train', '-c', config, '--starting_iter', '-1',
+                        '--max_iter', '4'], 'starting_iter'),
+                      (['inference', '-c', config], 'inference_iter')):
+        assert net_run.main(argv) == 1
+        err = capfd.readouterr().err
+        lines = [line for line in err.splitlines()
+                 if line.startswith('net_run:')]
+        assert lines == ['net_run: error: cannot restore checkpoint {}: {} is '
+                         'truncated ({} bytes); restore another checkpoint '
+                         'with --{} N (available: 1)'.format(
+                             str(data)[:-len('.data-00000-of-00001')], data,
+                             os.path.getsize(data), key)], err
+        assert 'Traceback' not in err
+    assert not os.path.exists(tmp_path / 'out')
