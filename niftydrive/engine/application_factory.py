@@ -17,11 +17,11 @@ SUPPORTED_APP = {
     'toy': 'niftydrive.application.toy_application.ToyApplication',
     'net_regress':
         'niftydrive.application.regression_application.RegressionApplication',
+    'net_gan': 'niftydrive.application.gan_application.GANApplication',
 }
 
 # NiftyNet applications that niftydrive does not provide (yet).
 NIFTYNET_APPS_NOT_AVAILABLE = {
-    'net_gan': 'GAN',
     'net_autoencoder': 'autoencoder',
     'net_classify': 'classification',
     'net_reg': 'registration',
