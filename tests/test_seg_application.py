@@ -48,6 +48,9 @@ validation_every_n = 2
 [INFERENCE]
 border = (2, 2, 2)
 
+[EVALUATION]
+evaluations = dice,jaccard,n_pos_ref
+
 [SEGMENTATION]
 image = T1
 label = Label
@@ -109,6 +112,9 @@ def test_train_infer_evaluate(tmp_path, dataset, capsys):
     assert sorted({r['subject_id'] for r in table}) == inferred_ids
     assert {r['label'] for r in table} <= {'1', '2'}
     assert all(0.0 <= float(r['dice']) <= 1.0 for r in table)
+    # the [EVALUATION] metrics, at inference as well as by `net_run evaluation`
+    assert [c for c in table[0] if c in ('dice', 'jaccard', 'n_pos_ref', 'sensitivity')] == \
+        ['dice', 'jaccard', 'n_pos_ref']
 
 
 def test_corrupt_image_is_named_and_fails_fast(tmp_path, dataset, capsys):

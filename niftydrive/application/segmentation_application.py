@@ -155,7 +155,7 @@ class SegmentationApplication(BaseApplication):
             phase = _param(self.action_param, 'dataset_to_infer', '') or (
                 INFER if data_partitioner.has_inference else ALL)
             self.readers = [self._reader(['image'], phase)]
-            self.initialise_evaluator(None)   # evaluation after inference: defaults
+            self.initialise_evaluator(self.action_param)   # evaluates after inference
 
     def check_window_sampling(self):
         """``NETWORK window_sampling`` must name a sampler this application has."""
