@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(TF)
 DEMO_DIR ?= demo_output
 
-.PHONY: install demo demo-toy demo-segmentation test benchmark clean
+.PHONY: install demo demo-toy demo-segmentation demo-gan demo-all test benchmark clean
 
 install: $(STAMP)
 
@@ -36,6 +36,23 @@ demo-segmentation: install
 	@echo "segmentation: data in $(SEG_DATA), checkpoints in $(DEMO_DIR)/segmentation/models,"
 	@echo "  TensorBoard logs in $(DEMO_DIR)/segmentation/logs, segmentations and inferred.csv in"
 	@echo "  $(DEMO_DIR)/segmentation/inference, metrics per subject in $(DEMO_DIR)/segmentation/evaluation/evaluation.csv"
+
+GAN_DATA := demo_data/gan
+GAN_MODEL := $(CURDIR)/$(DEMO_DIR)/gan
+
+# the conditional GAN on synthetic 2-D images (under a minute on a CPU)
+demo-gan: install
+	$(BIN)/net_segment_demo_data --kind gan --size 32 --output $(GAN_DATA)
+	$(BIN)/net_gan train -c configs/demo_gan.ini --model_dir $(GAN_MODEL) \
+		--overwrite_checkpoints True
+	$(BIN)/net_gan inference -c configs/demo_gan.ini --model_dir $(GAN_MODEL) \
+		--save_seg_dir $(GAN_MODEL)/generated
+	@echo "GAN: data in $(GAN_DATA), checkpoints in $(DEMO_DIR)/gan/models, TensorBoard logs"
+	@echo "  (lossG, lossD) in $(DEMO_DIR)/gan/logs, generated images (n_interpolations per"
+	@echo "  conditioning map, listed in inferred.csv) in $(DEMO_DIR)/gan/generated"
+
+# one small synthetic-data demo per application
+demo-all: demo demo-gan
 
 test: install
 	$(BIN)/python -m pytest -q tests
