@@ -160,18 +160,3 @@ def test_window_larger_than_the_image_is_padded(tmp_path, dataset):
     rows = (tmp_path / 'model' / 'inference' / 'inferred.csv').read_text().split()
     assert len(rows) == 2
     assert nib.load(rows[0].split(',')[1]).shape == (16, 16, 16)
-
-
-from shared_data import niftynet_config  # noqa: E402
-
-
-@pytest.mark.parametrize('name', ['default_segmentation.ini', 'highres3dnet_config.ini', 'unet_config.ini',
-                                  'default_multimodal_segmentation.ini', 'vnet_config.ini',
-                                  'deepmedic_config.ini', 'densevnet_config.ini',
-                                  'holisticnet_config.ini', 'scalenet_config.ini'])
-def test_niftynet_segmentation_configs_say_their_data_is_missing(tmp_path, capsys, name):
-    path = niftynet_config(name)
-    code = main(['train', '-c', path, '--model_dir', str(tmp_path / 'model')])
-    err = capsys.readouterr().err
-    assert code == 1
-    assert 'does not exist' in err and 'example_volumes' in err
