@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(TF)
 DEMO_DIR ?= demo_output
 
-.PHONY: install demo demo-toy demo-segmentation test benchmark clean
+.PHONY: install demo demo-all demo-toy demo-segmentation demo-registration test benchmark clean
 
 install: $(STAMP)
 
@@ -36,6 +36,20 @@ demo-segmentation: install
 	@echo "segmentation: data in $(SEG_DATA), checkpoints in $(DEMO_DIR)/segmentation/models,"
 	@echo "  TensorBoard logs in $(DEMO_DIR)/segmentation/logs, segmentations and inferred.csv in"
 	@echo "  $(DEMO_DIR)/segmentation/inference, metrics per subject in $(DEMO_DIR)/segmentation/evaluation/evaluation.csv"
+
+REG_DATA := demo_data/registration
+REG_MODEL := $(CURDIR)/$(DEMO_DIR)/registration
+
+demo-registration: install
+	$(BIN)/net_segment_demo_data --task registration --size 32 --subjects 12 --output $(REG_DATA)
+	$(BIN)/net_run train -c configs/demo_registration.ini --model_dir $(REG_MODEL)
+	$(BIN)/net_run inference -c configs/demo_registration.ini --model_dir $(REG_MODEL)
+	@echo "registration: pairs in $(REG_DATA), checkpoints in $(DEMO_DIR)/registration/models,"
+	@echo "  TensorBoard logs in $(DEMO_DIR)/registration/logs, warped moving images and labels"
+	@echo "  (fixed images' geometry) and inferred.csv in $(DEMO_DIR)/registration/inference"
+
+# one small synthetic-data demo per application
+demo-all: demo demo-registration
 
 test: install
 	$(BIN)/python -m pytest -q tests

@@ -94,8 +94,7 @@ def test_misspelt_key_in_file(tmp_path, capsys):
 
 def test_niftynet_applications_we_lack_are_reported(tmp_path, capsys):
     for name, what in (('GAN_demo_train_config.ini', 'net_gan'),
-                       ('vae_config.ini', 'net_autoencoder'),
-                       ('label_driven_registration.ini', 'net_reg')):
+                       ('vae_config.ini', 'net_autoencoder')):
         code, _, err = run_main(
             ['train', '-c', niftynet_config(name),
              '--model_dir', str(tmp_path / 'm')], capsys)

@@ -17,6 +17,7 @@ SUPPORTED_APP = {
     'toy': 'niftydrive.application.toy_application.ToyApplication',
     'net_regress':
         'niftydrive.application.regression_application.RegressionApplication',
+    'net_reg': 'niftydrive.application.label_driven_registration.RegApp',
 }
 
 # NiftyNet applications that niftydrive does not provide (yet).
@@ -24,7 +25,6 @@ NIFTYNET_APPS_NOT_AVAILABLE = {
     'net_gan': 'GAN',
     'net_autoencoder': 'autoencoder',
     'net_classify': 'classification',
-    'net_reg': 'registration',
 }
 
 SUPPORTED_NETWORK = {

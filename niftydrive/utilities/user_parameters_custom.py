@@ -125,7 +125,8 @@ REGISTRATION = make_section(
     _input_names('moving_image', 'moving image'),
     _input_names('moving_label', 'moving label'),
     Param('label_normalisation', str2boolean, False,
-          'Map label values to 0..n-1'),
+          'Map label values to 0..n-1 (NiftyNet parsed it for registration '
+          'but never used it)', supported=False),
 )
 
 CUSTOM = make_section(
