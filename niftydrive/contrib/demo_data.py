@@ -8,7 +8,9 @@ console script ``net_segment_demo_data``) writes, per subject,
 different on-disk orientations (RAS, LPS, PIR, a slightly oblique one ...),
 with different data types and byte orders, as real scanners' files are.
 
-``--task registration`` writes registration pairs instead
+``--kind gan`` writes the GAN demo's 2-D images and conditioning maps
+(``subjXX_frame_img.nii.gz``, ``subjXX_frame_cond.nii.gz``); ``--kind
+registration`` writes registration pairs
 (``subjXX_{fixed,moving}_{image,label}.nii.gz``, see
 :func:`make_registration_dataset`).
 
@@ -204,29 +206,70 @@ def make_png_dataset(output, subjects=10, shape=(48, 48), seed=0, noise=0.3):
     return paths
 
 
+def gan_subject(shape=(32, 32), rng=None, noise=0.05):
+    """``(image, conditioning)`` 2-D arrays of a conditional GAN example.
+
+    The image is a bright disc (random centre and radius) on a dark, noisy
+    background, values in about [-1, 1]; the conditioning is a smooth bump
+    (a Gaussian of the disc's radius) at the disc's centre, values in [0, 1]:
+    a generator conditioned on it should put the disc there.
+    """
+    rng = rng or np.random.RandomState()
+    grid = np.stack(np.meshgrid(*[np.arange(n, dtype=np.float32) for n in shape],
+                                indexing='ij'), axis=-1)
+    radius = rng.uniform(0.12, 0.25) * min(shape)
+    centre = np.array([rng.uniform(radius, n - radius) for n in shape])
+    distance = np.sqrt(((grid - centre) ** 2).sum(axis=-1))
+    image = np.where(distance <= radius, 0.8, -0.8) + rng.normal(0.0, noise, size=shape)
+    conditioning = np.exp(-0.5 * (distance / radius) ** 2)
+    return image.astype(np.float32), conditioning.astype(np.float32)
+
+
+def make_gan_dataset(output, subjects=10, shape=(32, 32), seed=0):
+    """Write ``subjects`` 2-D subjects for the GAN demo into ``output``:
+    ``subjXX_frame_img.nii.gz`` and ``subjXX_frame_cond.nii.gz`` (see
+    :func:`gan_subject`); returns the list of (image, conditioning) paths."""
+    rng = np.random.RandomState(seed)
+    affine = np.eye(4)
+    paths = []
+    for index in range(subjects):
+        image, conditioning = gan_subject(tuple(shape), rng)
+        prefix = os.path.join(output, 'subj{:02d}_frame_'.format(index + 1))
+        paths.append((write_nifti(prefix + 'img.nii.gz', image, affine),
+                      write_nifti(prefix + 'cond.nii.gz', conditioning, affine)))
+    return paths
+
+
 def main(argv=None):
     """Command line entry point (``net_segment_demo_data``)."""
     parser = argparse.ArgumentParser(
         prog='net_segment_demo_data',
         description='Write a small synthetic NIfTI segmentation data set '
                     '(subjXX_T1.nii.gz images, subjXX_Label.nii.gz labels), or '
-                    'registration pairs with --task registration.')
+                    'another --kind of data.')
     parser.add_argument('--output', '-o', required=True, help='folder to write into')
     parser.add_argument('--subjects', '-n', type=int, default=10, help='number of subjects')
     parser.add_argument('--size', type=int, default=48, help='volume edge length in voxels')
     parser.add_argument('--seed', type=int, default=0, help='random seed')
     parser.add_argument('--format', choices=('nifti', 'png'), default='nifti',
                         help='3-D NIfTI volumes (default) or 2-D PNG pictures')
-    parser.add_argument('--task', choices=('segmentation', 'registration'),
+    parser.add_argument('--kind', choices=('segmentation', 'gan', 'registration'),
                         default='segmentation',
-                        help='segmentation subjects (default) or registration pairs '
-                             '(subjXX_{{fixed,moving}}_{{image,label}}.nii.gz: a blob and '
+                        help='segmentation images and labels (default); 2-D NIfTI '
+                             'images (subjXX_frame_img) with their conditioning maps '
+                             '(subjXX_frame_cond) for the GAN demo; or registration '
+                             'pairs (subjXX_{{fixed,moving}}_{{image,label}}: a blob and '
                              'the same blob shifted by {} voxels)'.format(
-                            REGISTRATION_SHIFT))
+                                 REGISTRATION_SHIFT))
     args = parser.parse_args(argv)
     if args.subjects < 1 or args.size < 16:
         parser.error('--subjects must be >= 1 and --size >= 16')
-    if args.task == 'registration':
+    if args.kind == 'gan':
+        paths = make_gan_dataset(args.output, args.subjects, (args.size,) * 2, args.seed)
+        print('Wrote {} GAN subjects ({}^2 pixels: images and conditioning maps) to '
+              '{}'.format(len(paths), args.size, os.path.abspath(args.output)))
+        return 0
+    if args.kind == 'registration':
         if args.format != 'nifti':
             parser.error('registration pairs are written as NIfTI only')
         paths = make_registration_dataset(args.output, args.subjects, (args.size,) * 3,
