@@ -168,6 +168,15 @@ def test_simulator_gan_with_several_conditioning_sections(tmp_path, dataset):
                for image in images.values())
 
 
+def test_weight_decay_adds_to_each_loss(tmp_path, dataset):
+    config = write_config(tmp_path, dataset, conditioning='', max_iter=1)
+    assert net_gan(['train', '-c', config, '--decay', '10', '--reg_type', 'L1']) == 0
+    (_, loss_d, loss_g), = logged_losses(tmp_path / 'model')
+    # the first iteration's cross entropies are about 0.7 to 2 (see the
+    # other tests); ten times the L1 norm of hundreds of weights is far more
+    assert loss_d > 10 and loss_g > 10
+
+
 @pytest.mark.parametrize('argv, message', [
     (['evaluation'], 'net_gan has no evaluation action'),
     (['train', '--name', 'toynet'], 'NETWORK name = toynet: net_gan needs a GAN network'),
