@@ -137,6 +137,24 @@ def test_dense_network_adds_its_bending_energy(tmp_path, caplog):
         1.0 - values['one_minus_data_loss'] + 0.5 * values['bending_energy'], rel=2e-3)
 
 
+def test_validation_pairs_and_inference_without_moving_label(tmp_path, caplog):
+    make_registration_dataset(str(tmp_path / 'data'), subjects=5, shape=(16, 16, 16))
+    caplog.set_level('INFO', logger='niftydrive')
+    config = write_config(tmp_path, tmp_path / 'data', window=(16, 16, 16), max_iter=2)
+    assert main(['train', '-c', config, '--validation_every_n', '1',
+                 '--exclude_fraction_for_validation', '0.2',
+                 '--exclude_fraction_for_inference', '0.2']) == 0
+    validation = [r.getMessage() for r in caplog.records
+                  if 'Validation iter' in r.getMessage()]
+    assert len(validation) == 2 and all('ave_fg_dice=' in line for line in validation)
+    config = write_config(tmp_path, tmp_path / 'data', window=(16, 16, 16), max_iter=2,
+                          edit=('moving_label = moving_lab', ''))
+    assert main(['inference', '-c', config]) == 0
+    written = sorted(os.listdir(str(tmp_path / 'model' / 'inference')))
+    assert len(written) == 2 and written[0] == 'inferred.csv'
+    assert written[1].endswith('_niftynet_out.nii.gz') and '_label' not in written[1]
+
+
 @pytest.mark.parametrize('args, edit, message', [
     (['evaluation'], ('', ''), 'no evaluation action'),
     (['train', '--loss_type', 'CrossEntropy'], ('', ''), 'loss_type = CrossEntropy'),
