@@ -42,7 +42,7 @@ REG_DATA := demo_data/registration
 REG_MODEL := $(CURDIR)/$(DEMO_DIR)/registration
 
 demo-registration: install
-	$(BIN)/net_segment_demo_data --kind registration --size 32 --subjects 12 --output $(REG_DATA)
+	$(BIN)/net_segment_demo_data --kind registration --size 24 --subjects 12 --output $(REG_DATA)
 	$(BIN)/net_run train -c configs/demo_registration.ini --model_dir $(REG_MODEL) \
 		--overwrite_checkpoints True
 	$(BIN)/net_run inference -c configs/demo_registration.ini --model_dir $(REG_MODEL)

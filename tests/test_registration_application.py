@@ -61,13 +61,13 @@ moving_label = moving_lab
 
 @pytest.fixture(scope='module')
 def pairs(tmp_path_factory):
-    """Twelve 32^3 pairs: an ellipsoid and the same one shifted by (3, -2, 2)."""
+    """Twelve 24^3 pairs: an ellipsoid and the same one shifted by (3, -2, 2)."""
     folder = tmp_path_factory.mktemp('registration_pairs')
-    make_registration_dataset(str(folder), subjects=12, shape=(32, 32, 32), seed=3)
+    make_registration_dataset(str(folder), subjects=12, shape=(24, 24, 24), seed=3)
     return folder
 
 
-def write_config(tmp_path, data, net='interventional_affine_net', window=(32, 32, 32),
+def write_config(tmp_path, data, net='interventional_affine_net', window=(24, 24, 24),
                  max_iter=50, decay=0.0, edit=('', '')):
     """The config above, with the text ``edit[0]`` replaced by ``edit[1]``."""
     path = tmp_path / 'registration.ini'
@@ -120,9 +120,9 @@ def test_train_then_infer_warps_moving_onto_fixed(tmp_path, pairs, caplog):
         # the warped moving image (inverted contrast) is dark where the fixed blob is
         image = warped_image.get_fdata()
         assert image[reference].mean() < image[~reference].mean() - 0.3
-    # unwarped ~0.5; every held-out pair overlaps better, most by far
-    assert all(a > b + 0.1 for a, b in zip(after, before)), (before, after)
-    assert np.mean(after) > 0.75, (before, after)
+    # unwarped ~0.35, warped ~0.85 (0.74..0.97 over runs)
+    assert all(a > b + 0.25 for a, b in zip(after, before)), (before, after)
+    assert np.mean(after) > 0.7, (before, after)
 
 
 def test_dense_network_adds_its_bending_energy(tmp_path, caplog):
