@@ -165,6 +165,9 @@ def test_validation_pairs_and_inference_without_moving_label(tmp_path, caplog):
     (['train'], ('[REGISTRATION]', '[REGISTRATION]\nlabel_normalisation = True'),
      'label_normalisation'),
     (['train'], ('moving_label = moving_lab', ''), 'moving_label'),
+    (['train'], ('fixed_image = fixed_img', 'fixed_image = fixed_img, moving_img'),
+     'one input section per field'),
+    (['train'], ('name = interventional_affine_net', 'name ='), 'registration network'),
 ])
 def test_bad_settings_are_refused(tmp_path, pairs, capsys, args, edit, message):
     config = write_config(tmp_path, pairs, edit=edit)
