@@ -93,8 +93,7 @@ def test_misspelt_key_in_file(tmp_path, capsys):
 
 
 def test_niftynet_applications_we_lack_are_reported(tmp_path, capsys):
-    for name, what in (('vae_config.ini', 'net_autoencoder'),
-                       ('label_driven_registration.ini', 'net_reg')):
+    for name, what in (('vae_config.ini', 'net_autoencoder'),):
         code, _, err = run_main(
             ['train', '-c', niftynet_config(name),
              '--model_dir', str(tmp_path / 'm')], capsys)

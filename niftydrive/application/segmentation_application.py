@@ -48,7 +48,8 @@ import os
 
 import tensorflow.compat.v1 as tf
 
-from niftydrive.application.base_application import BaseApplication
+from niftydrive.application.base_application import BaseApplication, \
+    training_or_validation_batch
 from niftydrive.engine.application_factory import (
     ApplicationNetFactory, InitializerFactory)
 from niftydrive.engine.application_optimiser import create_optimiser
@@ -450,12 +451,7 @@ class SegmentationApplication(BaseApplication):
             acti_func=_param(self.net_param, 'activation_function', 'relu'))
 
     def _training_batch(self):
-        samplers = self.get_sampler()[0]
-        if len(samplers) > 1:
-            return tf.cond(tf.logical_not(self.is_validation),
-                           lambda: samplers[0].pop_batch_op(),
-                           lambda: samplers[1].pop_batch_op())
-        return samplers[0].pop_batch_op()
+        return training_or_validation_batch(self.get_sampler()[0], self.is_validation)
 
     def connect_data_and_network(self, outputs_collector=None, gradients_collector=None):
         """One tower: loss and gradients (training) or window outputs (inference)."""
