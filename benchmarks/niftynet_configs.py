@@ -7,8 +7,9 @@
 script goes further (minutes, so not a test): it copies each config into a
 temporary folder, writes small synthetic NIfTI files where each input
 section looks for its data (one file per subject, named to match
-``filename_contains``/``filename_not_contains``; labels hold 0 and 1,
-2-D windows get 2-D images), and runs ``net_run train`` with
+``filename_contains``/``filename_not_contains``, in a temporary folder
+for an absolute ``path_to_search``; labels hold 0 and 1, 2-D windows get 2-D
+images), and runs ``net_run train`` with
 ``--max_iter 1 --batch_size 1`` (and small queues).  The configs' own
 windows and networks are kept, so the large ones take a while on a CPU.
 
@@ -53,15 +54,22 @@ def _application(parser):
 
 
 def write_data(parser, folder, app_section):
-    """One file per subject for every input section, where it searches."""
-    labels = set(_values(parser.get(app_section, 'label', fallback='')))
+    """One file per subject for every input section, where it searches (a
+    folder of this machine's for an absolute path: then the returned
+    command-line options point the section there)."""
+    labels = {name for key, value in parser.items(app_section) if 'label' in key
+              for name in _values(value)}
     rng = np.random.RandomState(0)
+    options = []
     for section in parser.sections():
         if section.upper() in SYSTEM_SECTIONS or app_of_section(section.upper()):
             continue
         search = parser.get(section, 'path_to_search', fallback='')
-        if not search or os.path.isabs(search):
+        if not search:
             continue
+        if os.path.isabs(search):
+            search = os.path.join(folder, 'data', section.replace(' ', '_'))
+            options += ['--{}.path_to_search'.format(section), search]
         window = _values(parser.get(section, 'spatial_window_size', fallback=''))
         shape = (SIZE, SIZE, 1) if len(window) == 3 and window[2] == '1' else (SIZE,) * 3
         name = '_'.join(_values(parser.get(section, 'filename_contains', fallback='')))
@@ -72,6 +80,7 @@ def write_data(parser, folder, app_section):
                 data = rng.rand(*shape).astype(np.float32)
             path = os.path.join(folder, search, 'subj{}_{}.nii.gz'.format(index, name))
             write_nifti(path, data, np.eye(4))
+    return options
 
 
 def run_config(name, timeout, iterations):
@@ -86,12 +95,12 @@ def run_config(name, timeout, iterations):
     folder = tempfile.mkdtemp(prefix='niftynet_config_')
     try:
         shutil.copy(os.path.join(CONFIGS, name), folder)
-        write_data(parser, folder, section)
+        options = write_data(parser, folder, section)
         command = [sys.executable, '-m', 'niftydrive.net_run', 'train',
                    '-c', os.path.join(folder, name), '--model_dir',
                    os.path.join(folder, 'model'), '--max_iter', str(iterations),
                    '--batch_size', '1', '--queue_length', '2', '--num_threads', '1',
-                   '--sample_per_volume', '1']
+                   '--sample_per_volume', '1'] + options
         env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get('PYTHONPATH', ''))
         start = time.time()
         try:
