@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-from niftydrive.contrib.demo_data import make_gan_dataset
+from niftydrive.contrib.demo_data import make_dataset, make_gan_dataset
 from niftydrive.net_run import main, net_gan
 
 CONFIG = """
@@ -166,6 +166,49 @@ def test_simulator_gan_with_several_conditioning_sections(tmp_path, dataset):
     # the simulator's generator ends with 2 tanh
     assert all(image.shape == (32, 32, 1) and np.all(np.abs(image) <= 2.0)
                for image in images.values())
+
+
+VOLUMES = """
+[T1]
+path_to_search = {data}
+filename_contains = T1
+spatial_window_size = (8, 8, 8)
+[Label]
+path_to_search = {data}
+filename_contains = Label
+spatial_window_size = (8, 8, 8)
+[SYSTEM]
+num_threads = 1
+model_dir = {model}
+[NETWORK]
+name = simple_gan
+batch_size = 2
+whitening = True
+[TRAINING]
+max_iter = 2
+rotation_angle = (-10, 10)
+random_flipping_axes = 0
+[GAN]
+image = T1
+conditioning = Label
+noise_size = 4
+n_interpolations = 3
+"""
+
+
+def test_3d_volumes_whitened_and_augmented(tmp_path):
+    # 8^3 windows are smaller than simple_gan's four halvings (the coarsest
+    # image keeps one voxel); whitening applies to the training images, not
+    # to the conditioning inference reads alone
+    make_dataset(str(tmp_path / 'data'), subjects=2, shape=(12, 12, 12), seed=1)
+    config = tmp_path / 'volumes.ini'
+    config.write_text(VOLUMES.format(data=tmp_path / 'data', model=tmp_path / 'model'))
+    assert net_gan(['train', '-c', str(config)]) == 0
+    assert [it for it, _, _ in logged_losses(tmp_path / 'model')] == [1, 2]
+    assert net_gan(['inference', '-c', str(config)]) == 0
+    images = generated_images(tmp_path / 'model' / 'inference')
+    assert len(images) == 6
+    assert all(image.shape == (8, 8, 8, 1) for image in images.values())
 
 
 def test_weight_decay_adds_to_each_loss(tmp_path, dataset):

@@ -102,7 +102,8 @@ class GANApplication(SegmentationApplication):
             raise UserInputError('[GAN] noise_size must be set to the length of the '
                                  'noise vector (got {}).'.format(self.noise_size))
         self.check_window_sampling()
-        self._normalisers = self._normalisation_layers()
+        # image normalisation; inference reads no image (only conditioning)
+        self._normalisers = self._normalisation_layers() if self.is_training else []
         conditioning = ['conditioning'] if self.is_conditional else []
         if self.is_training:
             fields = ['image'] + conditioning

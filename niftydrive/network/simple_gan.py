@@ -27,9 +27,10 @@ def _with_conditioning(flow, conditioning):
 class ImageGenerator(BaseGenerator):
     """Noise -> fully-connected layer -> a coarse image with
     ``hidden_layer_channels[0]`` channels at ``1 / 2^n`` of the output size
-    (n = number of hidden layers) -> for each hidden layer: 2x linear
-    up-sampling and two 3x3 convolutions (batch norm, ReLU; none on the
-    very last) -> a per-channel scale and shift -> tanh."""
+    (n = number of hidden layers; at least one voxel per axis) -> for each
+    hidden layer: 2x linear up-sampling (to the next size) and two 3x3
+    convolutions (batch norm, ReLU; none on the very last) -> a per-channel
+    scale and shift -> tanh."""
 
     def __init__(self, hidden_layer_channels=(128, 64, 32, 16),
                  name='generator'):
@@ -41,7 +42,7 @@ class ImageGenerator(BaseGenerator):
         channels = self.hidden_layer_channels
         sizes = [list(image_size)]
         for n_chns in channels[::-1]:
-            sizes.insert(0, [int(round(s / 2.0)) for s in sizes[0][:-1]] +
+            sizes.insert(0, [max(1, int(round(s / 2.0))) for s in sizes[0][:-1]] +
                          [n_chns])
         flow = FCLayer(int(np.prod(sizes[0])), name='noise_to_image')(
             tf.reshape(random_source, [tf.shape(random_source)[0], -1]))
