@@ -20,10 +20,7 @@ LOGGER = logging.getLogger('niftydrive.net_run')
 
 # NiftyNet networks niftydrive does not provide (yet): a clearer message
 # than "unknown name" for configs written for NiftyNet.
-NIFTYNET_NETWORKS_NOT_AVAILABLE = (
-    'vae', 'simulator_gan', 'simple_gan', 'interventional_affine_net',
-    'interventional_dense_net', 'interventional_hybrid_net', 'resnet',
-    'se_resnet', 'no_new_net')
+NIFTYNET_NETWORKS_NOT_AVAILABLE = ('se_resnet', 'no_new_net')
 
 
 def _error(message):

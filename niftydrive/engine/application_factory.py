@@ -43,8 +43,21 @@ SUPPORTED_NETWORK = {
     'deepmedic': 'niftydrive.network.deepmedic.DeepMedic',
     'scalenet': 'niftydrive.network.scalenet.ScaleNet',
     'holisticnet': 'niftydrive.network.holistic_net.HolisticNet',
+    # classification
+    'resnet': 'niftydrive.network.resnet.ResNet',
+    # autoencoder
+    'vae': 'niftydrive.network.vae.VAE',
     # GAN
     'tinynet': 'niftydrive.network.toy_gan.TinyNet',
+    'simple_gan': 'niftydrive.network.simple_gan.SimpleGAN',
+    'simulator_gan': 'niftydrive.network.simulator_gan.SimulatorGAN',
+    # registration
+    'interventional_affine_net':
+        'niftydrive.network.interventional_affine_net.INetAffine',
+    'interventional_dense_net':
+        'niftydrive.network.interventional_dense_net.INetDense',
+    'interventional_hybrid_net':
+        'niftydrive.network.interventional_hybrid_net.INetHybridPreWarp',
 }
 
 SUPPORTED_EVENT_HANDLERS = {
@@ -110,6 +123,11 @@ SUPPORTED_LOSS_REGRESSION = {
 
 SUPPORTED_LOSS_CLASSIFICATION = {
     'CrossEntropy': 'niftydrive.layer.loss_classification.cross_entropy',
+}
+
+SUPPORTED_LOSS_AUTOENCODER = {
+    'VariationalLowerBound':
+        'niftydrive.layer.loss_autoencoder.variational_lower_bound',
 }
 
 _SEG_EVAL = 'niftydrive.evaluation.segmentation_evaluations.'
@@ -265,6 +283,13 @@ class IteratorFactory(ModuleFactory):
 
     SUPPORTED = SUPPORTED_ITERATION_GENERATORS
     type_str = 'iteration generator'
+
+
+class LossAutoencoderFactory(ModuleFactory):
+    """Autoencoder loss functions."""
+
+    SUPPORTED = SUPPORTED_LOSS_AUTOENCODER
+    type_str = 'autoencoder loss'
 
 
 class LossClassificationFactory(ModuleFactory):

@@ -137,9 +137,20 @@ class LinearNormActiLayer(TrainableLayer):
         """The inner linear layer; subclasses implement it."""
         raise NotImplementedError
 
+    preactivation = False
+
     def layer_op(self, input_tensor, is_training=None, keep_prob=None):
-        """Apply the linear layer, batch norm, activation and dropout."""
-        flow = self.linear_layer()(input_tensor)
+        """Apply the linear layer, batch norm, activation and dropout (with
+        ``preactivation``: batch norm, activation, dropout, then the linear
+        layer)."""
+        if self.preactivation:
+            flow = self._norm_acti_dropout(input_tensor, is_training,
+                                           keep_prob)
+            return self.linear_layer()(flow)
+        return self._norm_acti_dropout(self.linear_layer()(input_tensor),
+                                       is_training, keep_prob)
+
+    def _norm_acti_dropout(self, flow, is_training, keep_prob):
         if self.with_bn:
             if is_training is None:
                 raise ValueError(
@@ -166,7 +177,8 @@ class ConvolutionalLayer(LinearNormActiLayer):
     Called as ``layer(input, is_training=None, keep_prob=None)``.  Its scope
     is ``name`` + ``_bn`` (with batch norm) + ``_<acti_func>``, and the inner
     convolution is named ``conv_``, e.g. variables ``conv_bn_selu/conv_/w``,
-    ``conv_bn_selu/bn_/gamma``.
+    ``conv_bn_selu/bn_/gamma``.  With ``preactivation=True`` the batch norm,
+    activation and dropout come before the convolution (He et al. 2016).
     """
 
     linear_name = 'conv_'
@@ -175,7 +187,8 @@ class ConvolutionalLayer(LinearNormActiLayer):
                  padding='SAME', with_bias=False, with_bn=True,
                  acti_func=None, w_initializer=None, w_regularizer=None,
                  b_initializer=None, b_regularizer=None, moving_decay=0.9,
-                 eps=1e-5, name='conv'):
+                 eps=1e-5, preactivation=False, name='conv'):
+        self.preactivation = bool(preactivation)
         super(ConvolutionalLayer, self).__init__(
             n_output_chns, with_bias, with_bn, acti_func, w_initializer,
             w_regularizer, b_initializer, b_regularizer, moving_decay, eps,
