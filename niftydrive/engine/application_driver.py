@@ -34,6 +34,8 @@ from niftydrive.engine.checkpoint_io import BEST_ITER, FILE_PREFIX, \
     prepare_checkpoint_dir
 from niftydrive.engine.dataset_split import partition_data
 from niftydrive.engine.devices import device_string, session_config
+from niftydrive.engine.distributed_training import LocalTraining, \
+    training_process
 from niftydrive.engine.handler_base import disconnect_handler
 from niftydrive.engine.session_callables import SessionCallCache
 from niftydrive.engine.stop_signals import StopSignals, TerminationRequested
@@ -125,6 +127,7 @@ class ApplicationDriver(object):
         self.outputs_collector = None
         self.gradients_collector = None
         self.workflow_param = {}  # every section, for handlers' own keys
+        self.cluster = LocalTraining()  # this process's part of the training
         self._coord = tf.train.Coordinator()
         self._data_partitioner = None
         self._event_handlers = []
@@ -154,6 +157,7 @@ class ApplicationDriver(object):
             raise UserInputError('the [SYSTEM] section is missing')
         if not getattr(system_param, 'model_dir', None):
             raise UserInputError('[SYSTEM] model_dir is not set')
+        self.cluster = training_process(workflow_param)  # may adapt params
         try:  # NiftyNet required it to exist; creating it is friendlier
             touch_folder(system_param.model_dir)
         except UserInputError as error:
@@ -165,8 +169,8 @@ class ApplicationDriver(object):
         self.iteration_generator_name = getattr(
             system_param, 'iteration_generator', None) or 'iteration_generator'
         # unknown names are reported now, before any data is read
-        self._handler_classes = [EventHandlerFactory.create(name)
-                                 for name in self.event_handler_names]
+        self._handler_classes = self.cluster.handler_classes(
+            [EventHandlerFactory.create(name) for name in self.event_handler_names])
         self._generator_class = IteratorFactory.create(
             self.iteration_generator_name)
         self.is_training = self.action == TRAIN_ACTION
@@ -232,8 +236,8 @@ class ApplicationDriver(object):
         app_class = self._create_app(app_param.name)
         self.app = app_class(net_param, action_param, self.action)
 
-        self._data_partitioner = self._partition_data(
-            system_param, train_param, data_param)
+        self._data_partitioner = self.cluster.shard(self._partition_data(
+            system_param, train_param, data_param))
         self.app.initialise_dataset_loader(data_param, app_param,
                                            self._data_partitioner)
         if self.action == EVAL:
@@ -270,7 +274,7 @@ class ApplicationDriver(object):
             self._event_handlers = self.load_event_handlers()
             with self._stop_signals:
                 self._create_graph(self.graph)
-                with tf.Session(config=self._tf_config(), graph=self.graph) \
+                with self.cluster.session(self.graph, self._tf_config()) \
                         as session, self.graph.as_default(), session.as_default():
                     try:
                         self._run_session(session, loop_status)
@@ -323,6 +327,7 @@ class ApplicationDriver(object):
             self.app.check_initialisations()
             engine_signal.SESS_STARTED.send(self.app, iter_msg=None,
                                             session=session)
+            self.initial_iter = self.cluster.first_iteration(self.initial_iter)
             self.loop(self._generator_class(**vars(self))(), session, loop_status)
         except InputExhausted as exhausted:
             # a finite sampler ran out; unless a sampler thread failed
@@ -397,7 +402,7 @@ class ApplicationDriver(object):
         graph = self.graph if graph is None else graph
         assert isinstance(graph, tf.Graph)
         main_device = self._device_string(0, is_worker=False)
-        with graph.as_default(), tf.device(main_device):
+        with graph.as_default(), self.cluster.device_scope(), tf.device(main_device):
             self.app.initialise_network()
             self.app.add_validation_flag()
             bn_ops = None
@@ -412,7 +417,8 @@ class ApplicationDriver(object):
                         bn_ops = tf.get_collection(BN_COLLECTION, scope)
             if self.is_training and self.gradients_collector is not None:
                 with tf.name_scope('ApplyGradients'), \
-                        graph.control_dependencies(bn_ops or []):
+                        graph.control_dependencies(bn_ops or []), \
+                        self.cluster.gradient_scope(self.app):
                     self.app.set_network_gradient_op(
                         self.gradients_collector.gradients)
             with tf.name_scope('MergedOutputs'):

@@ -37,7 +37,7 @@ class SamplerProcessError(RuntimeError):
     """A sampler worker process failed; the message holds its traceback."""
 
 
-def _die_with_parent():
+def die_with_parent():
     """Ask Linux to kill this process when its parent dies (no orphans)."""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -48,7 +48,7 @@ def _die_with_parent():
 
 def _worker(generator_factory, to_names, reseed, index, seed, windows):
     """Run one copy of the generator, sending its windows to ``windows``."""
-    _die_with_parent()
+    die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
     try:
         np.random.seed(seed)

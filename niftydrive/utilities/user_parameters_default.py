@@ -122,6 +122,26 @@ SYSTEM = make_section(
           'Warn when an iteration has waited this many seconds for its '
           'input batch (the input pipeline is stalled), and again every as '
           'many seconds until it arrives; <= 0: never'),
+    Param('distributed_mode', to_str, 'async',
+          'Training on a cluster (cluster_spec or TF_CONFIG): async (each '
+          'worker applies its own updates) or sync (SyncReplicasOptimizer: '
+          'every step aggregates the gradients of all workers)',
+          choices=('async', 'sync')),
+    Param('cluster_spec', to_str, '',
+          'The TensorFlow cluster as JSON, as TF_CONFIG\'s "cluster": '
+          '{"ps": ["host0:2222"], "worker": ["host1:2222", "host2:2222"]} '
+          '(worker 0 is the chief, the only process writing files); empty: '
+          'TF_CONFIG, or one process'),
+    Param('job_name', to_str, '',
+          'This process\'s job in the cluster: ps or worker; empty: '
+          'TF_CONFIG\'s task type', choices=('', 'ps', 'worker')),
+    Param('task_index', to_int, -1,
+          'This process\'s index in its job; -1: TF_CONFIG\'s task index (0 '
+          'without one)', check=Range(-1, 1024)),
+    Param('local_workers', to_int, 0,
+          'net_run train on one machine as a cluster: 1 parameter server and '
+          'this many workers as subprocesses on loopback ports (signals are '
+          'forwarded); 0: one process', check=Range(0, 64)),
 )
 
 NETWORK = make_section(
