@@ -94,7 +94,7 @@ def _prepare_model_dir(system_param):
         raise UserInputError('[SYSTEM] model_dir: {}'.format(error))
 
 
-def _run(argv):
+def _run(argv, prog='net_run'):
     from niftydrive.application.base_application import TRAIN, \
         resolve_action
     from niftydrive.io.misc_io import is_writable_folder, set_logger
@@ -103,7 +103,7 @@ def _run(argv):
     from niftydrive.utilities.util_common import print_save_input_parameters
 
     set_logger()  # console logging, so configuration warnings are seen
-    system_param, input_data_param = user_parameters_parser.parse(argv)
+    system_param, input_data_param = user_parameters_parser.parse(argv, prog)
     add_user_import_paths(system_param['SYSTEM'].config_file)
     check_names(system_param)
     action = system_param['SYSTEM'].action
@@ -174,7 +174,8 @@ def run(argv=None, application=None):
     logger = logging.getLogger()
     saved_state = (list(logger.handlers), logger.level)
     try:
-        return _run(argv)
+        return _run(argv, application if application in APPLICATION_SCRIPTS
+                    else 'net_run')
     except HelpRequested as request:
         sys.stdout.write(request.text)
         return 0

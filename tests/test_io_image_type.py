@@ -67,9 +67,21 @@ def test_pictures_are_rank_2_and_ignore_axcodes_and_pixdim(tmp_path):
 
 def test_data_from_file_keeps_one_entry_per_file():
     data = DataFromFile(('a.nii', 'b.nii'), name=('A', 'B'), loader='nibabel')
-    assert data.file_path == ('a.nii', 'b.nii') and data.name == ('A', 'B')
+    assert data.file_path == ('a.nii', 'b.nii') and data.name == ('A', 'B')   # found nowhere
     assert data.loader == ('nibabel', 'nibabel')
     assert DataFromFile('c.nii').name == ('loadable_data',)
+
+
+def test_relative_paths_are_found_from_here_or_in_the_niftydrive_home(tmp_path, monkeypatch):
+    home = tmp_path / 'home'
+    (tmp_path / 'conf').mkdir()
+    (tmp_path / 'conf' / 'config.ini').write_text('[global]\nhome = {}\n'.format(home))
+    monkeypatch.setenv('NIFTYDRIVE_CONFIG_HOME', str(tmp_path / 'conf'))
+    in_home = write_nifti(str(home / 'data' / 'h.nii'), np.zeros((2, 3, 4)), RAS)
+    here = write_nifti(str(tmp_path / 'work' / 'w.nii'), np.zeros((2, 3, 4)), RAS)
+    monkeypatch.chdir(tmp_path / 'work')
+    assert DataFromFile(('w.nii', 'data/h.nii')).file_path == (here, in_home)
+    assert create('data/h.nii').shape == (2, 3, 4, 1, 1)
 
 
 def test_bad_inputs_are_named(tmp_path):

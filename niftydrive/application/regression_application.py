@@ -71,7 +71,7 @@ class RegressionApplication(SegmentationApplication):
             phase = _param(self.action_param, 'dataset_to_infer', '') or (
                 INFER if data_partitioner.has_inference else ALL)
             self.readers = [self._reader(fields, phase)]
-            self.initialise_evaluator(None)
+            self.initialise_evaluator(self.action_param)
 
     @property
     def _error_map(self):

@@ -220,14 +220,13 @@ class ApplicationDriver(object):
                 raise UserInputError('inference needs an [INFERENCE] section')
             self.initial_iter = infer_param.inference_iter
             prepare_checkpoint_dir(self.model_dir, False, self.initial_iter)
-            action_param = infer_param
+            # inference evaluates its outputs when labels exist: the
+            # [EVALUATION] keys are visible, [INFERENCE] keys take precedence
+            action_param = ParserNamespace.merged(eval_param, infer_param)
         else:
             # evaluation reads what inference wrote: [INFERENCE] keys such as
             # save_seg_dir are visible, [EVALUATION] keys take precedence
-            merged = {}
-            for section in (infer_param, eval_param):
-                merged.update(vars(section) if section is not None else {})
-            action_param = ParserNamespace(**merged)
+            action_param = ParserNamespace.merged(infer_param, eval_param)
         self.outputs_collector = OutputsCollector(n_devices=max(self.num_gpus, 1))
 
         if app_param is None:

@@ -17,14 +17,14 @@ SUPPORTED_APP = {
     'toy': 'niftydrive.application.toy_application.ToyApplication',
     'net_regress':
         'niftydrive.application.regression_application.RegressionApplication',
+    'net_gan': 'niftydrive.application.gan_application.GANApplication',
+    'net_reg': 'niftydrive.application.label_driven_registration.RegApp',
 }
 
 # NiftyNet applications that niftydrive does not provide (yet).
 NIFTYNET_APPS_NOT_AVAILABLE = {
-    'net_gan': 'GAN',
     'net_autoencoder': 'autoencoder',
     'net_classify': 'classification',
-    'net_reg': 'registration',
 }
 
 SUPPORTED_NETWORK = {

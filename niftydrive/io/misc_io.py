@@ -69,7 +69,10 @@ class _RunLogFormatter(logging.Formatter):
 
 
 # libraries whose INFO messages are noise in a run's log
-_QUIET_LOGGERS = ('tensorflow', 'absl', 'h5py', 'PIL', 'matplotlib', 'urllib3')
+_QUIET_LOGGERS = ('h5py', 'PIL', 'matplotlib', 'urllib3')
+# TensorFlow's warnings are deprecation notices about its own internals
+# (what a user can act on reaches them as our own messages): errors only.
+_ERRORS_ONLY_LOGGERS = ('tensorflow', 'absl')
 
 
 def set_logger(file_name=None, level=logging.INFO):
@@ -84,6 +87,11 @@ def set_logger(file_name=None, level=logging.INFO):
     logging.getLogger('niftydrive').setLevel(level)
     for name in _QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(level, logging.WARNING))
+    for name in _ERRORS_ONLY_LOGGERS:
+        library_logger = logging.getLogger(name)
+        library_logger.setLevel(max(level, logging.ERROR))
+        for handler in list(library_logger.handlers):   # printed once, by ours
+            library_logger.removeHandler(handler)
     for handler in list(root.handlers):
         if getattr(handler, '_niftydrive_handler', False):
             root.removeHandler(handler)
@@ -211,3 +219,76 @@ def resolve_file_name(file_name, paths_to_try):
             return os.path.abspath(candidate)
     raise UserInputError('file {} not found (also looked in: {})'.format(
         file_name, ', '.join(str(p) for p in paths_to_try) or 'nowhere'))
+
+
+# Double extensions recognised by :func:`split_filename`.
+FILE_EXTENSIONS = ('.nii.gz', '.tar.gz')
+
+
+def split_filename(file_name):
+    """``(folder, base name, extension)`` of ``file_name``; ``.nii.gz`` and
+    ``.tar.gz`` count as one extension."""
+    folder, base = os.path.split(file_name)
+    for extension in FILE_EXTENSIONS:
+        if base.lower().endswith(extension) and len(base) > len(extension):
+            return folder, base[:-len(extension)], base[-len(extension):]
+    base, extension = os.path.splitext(base)
+    return folder, base, extension
+
+
+def save_volume_5d(img_data, filename, save_path, affine=None):
+    """Write ``img_data`` as ``<save_path>/<filename>`` (NIfTI, ``affine``,
+    identity by default), creating the folder; nothing when ``img_data`` is None.
+
+    :return: the path written, or None
+    """
+    import numpy as np
+    from niftydrive.io.image_loader import save_nifti
+    if img_data is None:
+        return None
+    path = os.path.join(touch_folder(save_path), filename)
+    if os.path.isfile(path):
+        logging.getLogger(__name__).warning('File %s exists, overwriting it.', path)
+    save_nifti(img_data, np.eye(4) if affine is None else affine, path)
+    logging.getLogger(__name__).info('Saved %s', path)
+    return path
+
+
+def _as_5d_for_saving(array):
+    """NiftyNet's layout rules for a network output about to be saved: a 1-D
+    feature vector becomes ``[1, 1, 1, 1, n]``, a 2-D or 3-D image gets
+    trailing singleton axes, a 4-D ``[x, y, z, m]`` array gets a time axis."""
+    if array.ndim == 1:
+        return array.reshape((1, 1, 1, 1) + array.shape)
+    if array.ndim == 4:
+        return array[:, :, :, None, :]
+    return expand_to_5d(array)
+
+
+def save_data_array(filefolder, filename, array_to_save, image_object=None,
+                    interp_order=3, reshape=True):
+    """Save an array of the reader's space as ``<filefolder>/<filename>``.
+
+    With ``image_object`` (an image of the reader, e.g.
+    ``reader.output_list[idx]['image']``) the reader's resampling and
+    reorientation are undone with ``interp_order`` and the file gets that
+    image's affine, so the output lies on the input file's voxel grid; without
+    it the array is saved as it is with an identity affine. ``reshape``
+    applies NiftyNet's 5-D layout rules first (see ``_as_5d_for_saving``).
+
+    :return: the path written
+    """
+    import numpy as np
+    array = np.asarray(array_to_save)
+    if reshape:
+        array = _as_5d_for_saving(array)
+    affine = None
+    if image_object is not None:
+        reference = image_object.file_images[0]
+        spatial = array.shape[:3]
+        channels = array.shape[3:]
+        flat = array.reshape(spatial + (int(np.prod(channels)),))
+        flat = reference.to_original(flat, interp_order)
+        array = flat.reshape(flat.shape[:3] + channels)
+        affine = reference.original_affine
+    return save_volume_5d(array, filename, filefolder, affine)

@@ -119,13 +119,20 @@ CLASSIFICATION = make_section(
           'Map label values to 0..num_classes-1'),
 )
 
+def _registration_input(name, what):
+    return Param(name, str_array, (), 'The input section of the {}'.format(what))
+
+
 REGISTRATION = make_section(
-    _input_names('fixed_image', 'fixed image'),
-    _input_names('fixed_label', 'fixed label'),
-    _input_names('moving_image', 'moving image'),
-    _input_names('moving_label', 'moving label'),
+    _registration_input('fixed_image', 'fixed images (each subject\'s moving '
+                        'image is registered to its fixed image)'),
+    _registration_input('fixed_label', 'fixed labels (training)'),
+    _registration_input('moving_image', 'moving images'),
+    _registration_input('moving_label', 'moving labels (training; at inference '
+                        'warped too when set)'),
     Param('label_normalisation', str2boolean, False,
-          'Map label values to 0..n-1'),
+          'Map label values to 0..n-1 (NiftyNet parsed it for registration '
+          'but never used it)', supported=False),
 )
 
 CUSTOM = make_section(
