@@ -182,6 +182,8 @@ def test_weight_decay_adds_to_each_loss(tmp_path, dataset):
     (['train', '--name', 'toynet'], 'NETWORK name = toynet: net_gan needs a GAN network'),
     (['train', '--GAN.image='], '[GAN] image = <input section(s)> is not set'),
     (['train', '--noise_size', '0'], 'noise_size'),
+    (['train', '--window_sampling', 'weighted'],
+     'window_sampling = weighted: net_gan resizes each whole image'),
 ])
 def test_mistakes_are_one_line(tmp_path, dataset, capsys, argv, message):
     config = write_config(tmp_path, dataset)

@@ -10,9 +10,10 @@ Config: the ``[GAN]`` section names the input sections forming ``image``
 
 - training: every subject's inputs are resized to their section's
   ``spatial_window_size`` (``ResizeSampler``, as NiftyNet's GAN did; a
-  whole image is one sample); the generator turns normal noise (and the
-  conditioning) into images, the discriminator scores real and generated
-  images; the ``[TRAINING] loss_type`` GAN loss (CrossEntropy) gives
+  whole image is one sample, queued ``sample_per_volume`` times per visit;
+  ``window_sampling`` may only be ``resize``); the generator turns normal
+  noise (and the conditioning) into images, the discriminator scores real
+  and generated images; the ``[TRAINING] loss_type`` GAN loss (CrossEntropy) gives
   ``lossG`` and ``lossD``, minimised by two optimisers (``[TRAINING]
   optimiser``, ``lr``), one over the generator's variables and one over the
   discriminator's; ``decay`` > 0 adds weight decay (``reg_type`` L2 or L1)
@@ -100,6 +101,7 @@ class GANApplication(SegmentationApplication):
         if self.noise_size < 1:
             raise UserInputError('[GAN] noise_size must be set to the length of the '
                                  'noise vector (got {}).'.format(self.noise_size))
+        self.check_window_sampling()
         self._normalisers = self._normalisation_layers()
         conditioning = ['conditioning'] if self.is_conditional else []
         if self.is_training:
@@ -114,6 +116,17 @@ class GANApplication(SegmentationApplication):
             self.readers = [self._reader(conditioning, phase)]
         else:
             self.readers = []
+
+    def check_window_sampling(self):
+        """The GAN resizes whole images (NiftyNet's GAN did): ``window_sampling``
+        unset (its default, uniform) or ``resize``; others are refused."""
+        sampling = str(_param(self.net_param, 'window_sampling', 'uniform')).lower()
+        if sampling not in ('uniform', 'resize'):
+            raise UserInputError(
+                'NETWORK window_sampling = {}: net_gan resizes each whole image to its '
+                'window (as NiftyNet\'s GAN did); set window_sampling = resize or leave '
+                'it unset.'.format(sampling))
+        return 'resize'
 
     def _check_trained(self):
         """Inference reads no image: no landmarks are needed."""
@@ -134,9 +147,11 @@ class GANApplication(SegmentationApplication):
         queue_length = int(_param(self.net_param, 'queue_length', 5))
         if self.is_training:
             data_param = self._window_param()
+            per_volume = int(_param(self.action_param, 'sample_per_volume', 1))
             self.sampler = [[ResizeSampler(
                 reader=reader, data_param=data_param, batch_size=batch_size,
-                windows_per_image=1, shuffle_buffer=True, queue_length=queue_length)
+                windows_per_image=per_volume, shuffle_buffer=True,
+                queue_length=max(queue_length, per_volume))
                 for reader in self.readers]]
             return
         self.sampler = [[RandomVectorSampler(
