@@ -33,6 +33,7 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 
 from niftydrive.engine.image_window import N_SPATIAL
+from niftydrive.engine.input_wait import timed_dequeue
 from niftydrive.engine.window_memory import check_window_memory
 
 LOGGER = logging.getLogger(__name__)
@@ -186,10 +187,9 @@ class InputBatchQueueRunner(object):
                                'first'.format(type(self).__name__))
         with tf.name_scope('pop_batch'):
             if self._window.has_dynamic_shapes:
-                data = self._dequeue_func()
+                data = timed_dequeue(self._dequeue_func)
             else:
-                data = self._dequeue_func(self._batch_size)
-            data = dict(data)
+                data = timed_dequeue(lambda: self._dequeue_func(self._batch_size))
             for name, holder in self.placeholders_dict.items():
                 data[name].set_shape([self._batch_size] + holder.shape.as_list()[1:])
             data = {name: squeeze_spatial_temporal_dim(tensor)
