@@ -107,7 +107,9 @@ def time_bare(driver, iterations, warmup, fetch_loss):
     fetches = [train_op, driver.outputs_collector.variables(CONSOLE)['loss']] \
         if fetch_loss else train_op
     with tf.Session(graph=driver.graph, config=driver._tf_config()) as sess:
-        sess.run(driver._init_op)
+        # the initialisation op the model_restorer handler added
+        sess.run(driver.graph.get_operation_by_name(
+            'Initialization/init_or_restore'))
         for _ in range(warmup):
             sess.run(fetches)
         start = time.perf_counter()

@@ -29,6 +29,15 @@ LOGGER = logging.getLogger('niftydrive.net_run')
 NIFTYNET_NETWORKS_NOT_AVAILABLE = ('se_resnet', 'no_new_net')
 
 
+OUT_OF_MEMORY = ('out of memory: {}. Reduce [NETWORK] batch_size, [NETWORK] '
+                 'queue_length or the window size (spatial_window_size of the input '
+                 'sections), or use a smaller network.')
+
+
+def _first_line(text):
+    return str(text).strip().splitlines()[0] if str(text).strip() else ''
+
+
 def _error(message, prog='net_run'):
     sys.stderr.write('{}: error: {}\n'.format(prog, message))
 
@@ -85,24 +94,57 @@ def _prepare_model_dir(system_param):
         raise UserInputError('[SYSTEM] model_dir: {}'.format(error))
 
 
-def _run(argv):
-    from niftydrive.io.misc_io import set_logger
+def _run(argv, prog='net_run'):
+    from niftydrive.application.base_application import TRAIN, \
+        resolve_action
+    from niftydrive.io.misc_io import is_writable_folder, set_logger
+    from niftydrive.utilities.errors import UserInputError
     from niftydrive.utilities import user_parameters_parser
     from niftydrive.utilities.util_common import print_save_input_parameters
 
     set_logger()  # console logging, so configuration warnings are seen
-    system_param, input_data_param = user_parameters_parser.parse(argv)
+    system_param, input_data_param = user_parameters_parser.parse(argv, prog)
     add_user_import_paths(system_param['SYSTEM'].config_file)
     check_names(system_param)
-    model_dir = _prepare_model_dir(system_param)
     action = system_param['SYSTEM'].action
-    set_logger(file_name=os.path.join(
-        model_dir, '{}_niftydrive_log'.format(action)))
-    settings_file = os.path.join(model_dir, 'settings_{}.txt'.format(action))
-    print_save_input_parameters(system_param, input_data_param,
-                                txt_file=settings_file)
+    role = None
+    if resolve_action(action) == TRAIN:
+        from niftydrive.engine import cluster, cluster_launcher
+        if system_param['SYSTEM'].local_workers > 0:
+            return cluster_launcher.launch_local_workers(
+                argv, system_param['SYSTEM'].local_workers)
+        role = cluster.cluster_role(system_param['SYSTEM'])
+        if role is not None and role.is_ps:
+            return cluster.run_parameter_server(role)
+    no_file = 'no file (read-only model_dir)'
+    if role is not None and not role.is_chief:
+        settings_file = None  # only the chief writes files
+        no_file = 'no file ({}: only the chief writes files)'.format(
+            role.describe())
+    elif is_writable_folder(_prepare_model_dir(system_param)):
+        model_dir = system_param['SYSTEM'].model_dir
+        set_logger(file_name=os.path.join(
+            model_dir, '{}_niftydrive_log'.format(action)))
+        settings_file = os.path.join(model_dir,
+                                     'settings_{}.txt'.format(action))
+    elif resolve_action(action) == TRAIN:
+        raise UserInputError(
+            '[SYSTEM] model_dir {} is not writable: training saves '
+            'checkpoints, logs and settings there; choose a writable '
+            'model_dir'.format(system_param['SYSTEM'].model_dir))
+    else:
+        LOGGER.warning('model_dir %s is read-only: no log or settings file '
+                       'is written there', system_param['SYSTEM'].model_dir)
+        settings_file = None
+    try:
+        print_save_input_parameters(system_param, input_data_param,
+                                    txt_file=settings_file)
+    except OSError as error:
+        raise UserInputError('cannot write {}: {}'.format(
+            settings_file, error.strerror or error)) from None
     LOGGER.info('%s with application "%s"; parameters saved to %s',
-                action, system_param['CUSTOM'].name, settings_file)
+                action, system_param['CUSTOM'].name,
+                settings_file or no_file)
 
     from niftydrive.engine.application_driver import ApplicationDriver
     driver = ApplicationDriver()
@@ -132,7 +174,8 @@ def run(argv=None, application=None):
     logger = logging.getLogger()
     saved_state = (list(logger.handlers), logger.level)
     try:
-        return _run(argv)
+        return _run(argv, application if application in APPLICATION_SCRIPTS
+                    else 'net_run')
     except HelpRequested as request:
         sys.stdout.write(request.text)
         return 0
@@ -146,6 +189,18 @@ def main(argv=None, application=None, prog='net_run'):
     A user mistake prints ``<prog>: error: <message>`` (no traceback) and
     returns 1; any other failure prints its traceback and a summary line.
     """
+    code = _main(argv, application, prog)
+    from niftydrive.engine.cluster import started_servers
+    if started_servers():
+        # a process of a cluster: gRPC can hold a normal exit for minutes
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+def _main(argv, application, prog):
     from niftydrive.utilities.errors import UserInputError
     try:
         return run(argv, application)
@@ -157,7 +212,22 @@ def main(argv=None, application=None, prog='net_run'):
         return getattr(interrupt, 'exit_code', 130)
     except SystemExit as stop:
         return stop.code if isinstance(stop.code, int) else 1
+    except MemoryError:
+        _error(OUT_OF_MEMORY.format('a memory allocation failed'), prog)
+        return 1
     except Exception as error:  # pylint: disable=broad-except
+        if type(error).__name__ == 'UnavailableError':  # TF's: a lost cluster task
+            _error('lost the connection to a task of the cluster (stopped or '
+                   'killed?): {}'.format(_first_line(getattr(error, 'message', None)
+                                                     or error)), prog)
+            return 1
+        if type(error).__name__ == 'ResourceExhaustedError':  # TF's, not imported here
+            detail = _first_line(getattr(error, 'message', None) or error)
+            _error('no space left on device: {}'.format(detail)
+                   if 'space left on device' in detail.lower() else
+                   OUT_OF_MEMORY.format('TensorFlow ran out of resources ({})'.format(detail)),
+                   prog)
+            return 1
         traceback.print_exc()
         _error('{}: {} (traceback above)'.format(type(error).__name__, error), prog)
         return 1
@@ -198,7 +268,10 @@ def _restore_logger(logger, handlers, level):
     for handler in list(logger.handlers):
         if handler not in handlers:
             logger.removeHandler(handler)
-            handler.close()
+            try:
+                handler.close()
+            except OSError:  # e.g. a log file on a full disk
+                pass
     logger.setLevel(level)
 
 

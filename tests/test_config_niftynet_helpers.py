@@ -85,14 +85,18 @@ def test_global_config_is_created_on_first_use_and_read_back(tmp_path, monkeypat
     home = config.get_niftydrive_home_folder()
     assert home == str(tmp_path / 'user' / 'niftydrive') and os.path.isdir(home)
     assert config.get_default_examples_folder() == os.path.join(home, 'examples')
+    assert config.get_download_server_url() == \
+        'https://github.com/NifTK/NiftyNetModelZoo/raw/master'
 
 
 def test_global_config_home_setting_and_a_broken_file(tmp_path, monkeypatch):
     monkeypatch.setenv('NIFTYDRIVE_CONFIG_HOME', str(tmp_path / 'set'))
     (tmp_path / 'set').mkdir()
     (tmp_path / 'set' / 'config.ini').write_text(
-        '[global]\nhome = {}\n'.format(tmp_path / 'models'))
+        '[global]\nhome = {}\ndownload_server_url = https://mirror.example/zoo\n'
+        .format(tmp_path / 'models'))
     assert NiftyNetGlobalConfig().get_niftydrive_home_folder() == str(tmp_path / 'models')
+    assert NiftyNetGlobalConfig().get_download_server_url() == 'https://mirror.example/zoo'
     monkeypatch.setenv('NIFTYDRIVE_CONFIG_HOME', str(tmp_path / 'broken'))
     (tmp_path / 'broken').mkdir()
     (tmp_path / 'broken' / 'config.ini').write_text('no section header\n')

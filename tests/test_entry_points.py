@@ -117,3 +117,10 @@ def test_setup_declares_the_console_scripts():
         text = handle.read()
     for name in niftydrive.APPLICATION_SCRIPTS:
         assert "'{0}=niftydrive.net_run:{0}'".format(name) in text
+
+
+def test_each_script_names_itself_in_its_help(capsys):
+    assert net_segment(['--help']) == 0
+    assert capsys.readouterr().out.startswith('usage: net_segment ACTION -c CONFIG')
+    assert niftydrive.net_run.main(['--help']) == 0
+    assert capsys.readouterr().out.startswith('usage: net_run ACTION -c CONFIG')

@@ -62,8 +62,10 @@ def test_validation_round_gives_one_mean_line(tmp_path, caplog):
     run(params)
     lines = [rec.getMessage() for rec in caplog.records
              if 'Validation iter' in rec.getMessage()]
-    assert lines == ['    Validation iter 2, mean of 3 iterations: loss=3',
-                     '    Validation iter 4, mean of 3 iterations: loss=5']
+    # (the console also shows input_wait, the seconds spent waiting for a batch)
+    assert [line.split(', input_wait')[0] for line in lines] == [
+        '    Validation iter 2, mean of 3 iterations: loss=3',
+        '    Validation iter 4, mean of 3 iterations: loss=5']
 
 
 TOY = """
@@ -87,8 +89,9 @@ vector_size = 8
 
 
 def losses(err):
-    """The console values of every training line."""
-    return [line.split(', ', 1)[1].split(' (')[0]
+    """The console values of every training line (but input_wait, a
+    time)."""
+    return [line.split(', ', 1)[1].split(', input_wait')[0].split(' (')[0]
             for line in err.splitlines() if 'Training iter' in line]
 
 

@@ -26,6 +26,16 @@ def resolve_action(value):
     return matches[0]
 
 
+def training_or_validation_batch(samplers, is_validation):
+    """A batch of ``samplers[0]``, or of ``samplers[1]`` (the validation
+    sampler, when there is one) while ``is_validation`` is True."""
+    if len(samplers) > 1:
+        return tf.cond(tf.logical_not(is_validation),
+                       lambda: samplers[0].pop_batch_op(),
+                       lambda: samplers[1].pop_batch_op())
+    return samplers[0].pop_batch_op()
+
+
 class SingletonApplication(type):
     """Metaclass: one instance of each application class per process.
 

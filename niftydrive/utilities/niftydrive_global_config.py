@@ -9,7 +9,8 @@ Both are created on first use; the file holds::
     home = ~/niftydrive
 
 ``home`` is the niftydrive home folder (models, examples), also created on
-first use. A config file without a ``[global] home`` entry, or that cannot be
+first use. An optional ``download_server_url`` entry overrides the examples
+server URL that :meth:`NiftyNetGlobalConfig.get_download_server_url` returns. A config file without a ``[global] home`` entry, or that cannot be
 parsed, is kept as ``config.ini.backup`` and replaced by the default (with a
 warning).
 """
@@ -25,6 +26,9 @@ DEFAULT_CONFIG_HOME = os.path.join('~', '.niftydrive')
 DEFAULT_HOME = os.path.join('~', 'niftydrive')
 GLOBAL_SECTION = 'global'
 HOME_KEY = 'home'
+DOWNLOAD_SERVER_KEY = 'download_server_url'
+# NiftyNet's model zoo, where its later versions downloaded examples from.
+DEFAULT_DOWNLOAD_SERVER_URL = 'https://github.com/NifTK/NiftyNetModelZoo/raw/master'
 
 
 class NiftyNetGlobalConfig(object):
@@ -54,6 +58,8 @@ class NiftyNetGlobalConfig(object):
         if options is None:
             options = self._write_default()
         self._home = os.path.abspath(os.path.expanduser(options[HOME_KEY]))
+        self._download_server_url = options.get(DOWNLOAD_SERVER_KEY,
+                                                DEFAULT_DOWNLOAD_SERVER_URL)
 
     def _read(self):
         """The ``[global]`` options, or None when the file is missing or unusable."""
@@ -93,6 +99,12 @@ class NiftyNetGlobalConfig(object):
     def get_default_examples_folder(self):
         """``<home>/examples``."""
         return os.path.join(self.get_niftydrive_home_folder(), 'examples')
+
+    def get_download_server_url(self):
+        """The URL of the examples server (NiftyNet's model zoo unless the
+        config file sets ``download_server_url``). niftydrive downloads
+        nothing itself; scripts written for NiftyNet read the URL from here."""
+        return self._download_server_url
 
 
 #: the class under niftydrive's own name

@@ -16,7 +16,8 @@ from niftydrive.utilities.user_parameters_helper import (
 SYSTEM_SECTIONS = ('SYSTEM', 'NETWORK', 'TRAINING', 'INFERENCE', 'EVALUATION')
 SUPPORTED_ACTIONS = ('train', 'inference', 'evaluation')
 
-NOT_USED_YET = ' [NiftyNet parameter, read but not used by niftydrive yet]'
+NOT_SUPPORTED_YET = ' [NiftyNet key not supported by niftydrive yet: a value ' \
+    'other than the default is refused]'
 
 # Ranges shared by several keys.
 AT_LEAST_0 = Range(0)
@@ -50,15 +51,19 @@ class Param(object):
     given on the command line, against the current directory).  ``choices``
     limits the accepted values; ``check``, a ``Range``, bounds a numeric
     value (every item of a tuple).  Numeric keys without a ``check`` still
-    refuse ``inf``/``nan`` and integers beyond 32 bits.
+    refuse ``inf``/``nan`` and integers beyond 32 bits.  ``supported=False``
+    declares a NiftyNet key niftydrive does not implement yet: NiftyNet's
+    configs that leave it at its default read unchanged, any other value is
+    refused (never parsed and ignored).
     """
 
     def __init__(self, name, parse, default, help_text, path=False,
-                 choices=None, check=None):
+                 choices=None, check=None, supported=True):
         self.name = name
         self.parse = parse
         self.default = default
-        self.help = help_text
+        self.supported = supported
+        self.help = help_text + ('' if supported else NOT_SUPPORTED_YET)
         self.path = path
         self.choices = choices
         self.declared_check = check
@@ -91,6 +96,12 @@ SYSTEM = make_section(
           'Number of training towers (GPUs; on a machine without GPUs the '
           'towers run on CPU devices)',
           check=Range(0, 64)),
+    Param('sampler_processes', to_int, 0,
+          'Training samplers run in this many worker processes (each seeded '
+          'differently; windows reach the queue through one thread) instead '
+          'of num_threads threads: for augmentation-heavy pipelines, whose '
+          'numpy work holds the GIL; 0: threads',
+          check=Range(0, 64)),
     Param('model_dir', to_str, '',
           'Folder for checkpoints (models/), TensorBoard logs (logs/), '
           'settings and log files; empty: <config folder>/model',
@@ -101,9 +112,9 @@ SYSTEM = make_section(
     Param('event_handler', str_array, (),
           'The run\'s event handlers, in the order they receive each signal: '
           'short names (model_restorer, sampler_threading, apply_gradients, '
-          'output_interpreter, console_logger, tensorboard_logger, '
-          'model_saver, best_model_saver, early_stopper) or dotted paths of '
-          'handler classes; empty: all of these'),
+          'output_interpreter, nan_guard, console_logger, '
+          'tensorboard_logger, model_saver, best_model_saver, early_stopper) '
+          'or dotted paths of handler classes; empty: all of these'),
     Param('console_every_n', to_int, 0,
           'Log a training line every n iterations (and the first and last), '
           'with iteration/total, steps/s, samples/s, elapsed time and ETA; '
@@ -118,6 +129,30 @@ SYSTEM = make_section(
     Param('iteration_generator', to_str, 'iteration_generator',
           'The iteration generator class: iteration_generator (training '
           'with interleaved validation, or inference) or a dotted path'),
+    Param('stall_warning_seconds', to_float, 60.0,
+          'Warn when an iteration has waited this many seconds for its '
+          'input batch (the input pipeline is stalled), and again every as '
+          'many seconds until it arrives; <= 0: never'),
+    Param('distributed_mode', to_str, 'async',
+          'Training on a cluster (cluster_spec or TF_CONFIG): async (each '
+          'worker applies its own updates) or sync (SyncReplicasOptimizer: '
+          'every step aggregates the gradients of all workers)',
+          choices=('async', 'sync')),
+    Param('cluster_spec', to_str, '',
+          'The TensorFlow cluster as JSON, as TF_CONFIG\'s "cluster": '
+          '{"ps": ["host0:2222"], "worker": ["host1:2222", "host2:2222"]} '
+          '(worker 0 is the chief, the only process writing files); empty: '
+          'TF_CONFIG, or one process'),
+    Param('job_name', to_str, '',
+          'This process\'s job in the cluster: ps or worker; empty: '
+          'TF_CONFIG\'s task type', choices=('', 'ps', 'worker')),
+    Param('task_index', to_int, -1,
+          'This process\'s index in its job; -1: TF_CONFIG\'s task index (0 '
+          'without one)', check=Range(-1, 1024)),
+    Param('local_workers', to_int, 0,
+          'net_run train on one machine as a cluster: 1 parameter server and '
+          'this many workers as subprocesses on loopback ports (signals are '
+          'forwarded); 0: one process', check=Range(0, 64)),
 )
 
 NETWORK = make_section(
@@ -130,7 +165,7 @@ NETWORK = make_section(
           check=AT_LEAST_1),
     Param('smaller_final_batch_mode', to_str, 'pad',
           'How a final incomplete batch is handled: pad, drop or dynamic',
-          choices=('pad', 'drop', 'dynamic')),
+          choices=('pad', 'drop', 'dynamic'), supported=False),
     Param('decay', to_float, 0.0, '[Training only] Weight decay factor',
           check=AT_LEAST_0),
     Param('reg_type', to_str, 'L2', '[Training only] Regulariser type'),
@@ -179,7 +214,7 @@ NETWORK = make_section(
           'training subjects (saved to histogram_ref_file), applied before '
           'whitening at training and inference'),
     Param('rgb_normalisation', str2boolean, False,
-          'Apply RGB histogram equalisation' + NOT_USED_YET),
+          'Apply RGB histogram equalisation', supported=False),
     Param('whitening', str2boolean, False,
           'Whiten each image (zero mean, unit variance per modality; over '
           'the foreground when normalise_foreground_only)'),
@@ -192,7 +227,7 @@ NETWORK = make_section(
           'Initialiser of bias parameters'),
     Param('keep_prob', to_float, 1.0,
           'Dropout keep probability, for networks that support dropout',
-          check=Range(0, 1, low_open=True)),
+          check=Range(0, 1, low_open=True), supported=False),
 )
 
 TRAINING = make_section(
@@ -436,10 +471,10 @@ INPUT_DATA = make_section(
           'Image loader: nibabel, opencv, skimage, pillow, simpleitk, numpy '
           'or dummy; empty: try the installed ones in that order'),
     Param('csv_data_file', to_str, '',
-          'CSV of per-subject values (labels, features)' + NOT_USED_YET,
-          path=True),
+          'CSV of per-subject values (labels, features)', path=True,
+          supported=False),
     Param('to_ohe', str2boolean, False,
-          'One-hot encode csv_data_file values' + NOT_USED_YET),
+          'One-hot encode csv_data_file values', supported=False),
 )
 
 # Keys NiftyNet configs put in a section that is not their home.  They are
