@@ -27,31 +27,17 @@ import time
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-CONFIG = """
-[SYSTEM]
-num_threads = 1
-num_gpus = 1
-model_dir = {model_dir}
+TOY_CONFIG = os.path.join(REPO_ROOT, 'configs', 'toy.ini')
 
-[NETWORK]
-name = tinynet
-batch_size = {batch_size}
-queue_length = {queue_length}
 
-[TRAINING]
-optimiser = adam
-lr = 0.0005
-max_iter = {iterations}
-save_every_n = 0
-tensorboard_every_n = -1
-validation_every_n = -1
+def toy_args(folder, iterations, batch_size):
+    """``train`` on configs/toy.ini, nothing saved inside the timed part."""
+    return ['train', '-c', TOY_CONFIG, '--model_dir', tempfile.mkdtemp(dir=folder),
+            '--max_iter', str(iterations), '--num_threads', '1',
+            '--batch_size', str(batch_size), '--queue_length', str(4 * batch_size),
+            '--save_every_n', '0', '--tensorboard_every_n', '-1',
+            '--validation_every_n', '-1']
 
-[CUSTOM]
-name = toy
-vector_size = 100
-n_interpolations = 2
-inference_batches = 1
-"""
 
 LINE = re.compile(r'(worker (\d+): )?Training iter (\d+),')
 
@@ -108,13 +94,7 @@ class Run(object):
 
 def train(folder, args, extra, n_workers=0):
     """Train and return the steps/s of each worker."""
-    model_dir = tempfile.mkdtemp(dir=folder)
-    config = os.path.join(model_dir, 'toy.ini')
-    with open(config, 'w') as handle:
-        handle.write(CONFIG.format(model_dir=model_dir, iterations=args.iterations,
-                                   batch_size=args.batch_size,
-                                   queue_length=4 * args.batch_size))
-    run = Run(['train', '-c', config] + extra)
+    run = Run(toy_args(folder, args.iterations, args.batch_size) + extra)
     run.finish()
     rates = run.worker_rates(args.from_iter)
     if len(rates) != max(n_workers, 1):
@@ -125,13 +105,7 @@ def train(folder, args, extra, n_workers=0):
 
 def time_sigterm(folder, args):
     """Seconds from SIGTERM to the launcher until all its processes are gone."""
-    model_dir = tempfile.mkdtemp(dir=folder)
-    config = os.path.join(model_dir, 'toy.ini')
-    with open(config, 'w') as handle:
-        handle.write(CONFIG.format(model_dir=model_dir, iterations=10 ** 6,
-                                   batch_size=args.batch_size,
-                                   queue_length=4 * args.batch_size))
-    run = Run(['train', '-c', config, '--local_workers', '2'])
+    run = Run(toy_args(folder, 10 ** 6, args.batch_size) + ['--local_workers', '2'])
     run.wait_for('Training iter 20,')
     children = subprocess.run(['pgrep', '-P', str(run.process.pid)],
                               capture_output=True, text=True).stdout.split()

@@ -119,12 +119,18 @@ def time_bare(driver, iterations, warmup, fetch_loss):
         # the initialisation op the model_restorer handler added
         sess.run(driver.graph.get_operation_by_name(
             'Initialization/init_or_restore'))
-        for _ in range(warmup):
-            sess.run(fetches)
-        start = time.perf_counter()
-        for _ in range(iterations - warmup):
-            sess.run(fetches)
-        return (time.perf_counter() - start) / (iterations - warmup)
+        return _seconds_per_run(sess, fetches, iterations, warmup)
+
+
+def _seconds_per_run(sess, fetches, iterations, warmup):
+    """``sess.run(fetches)`` ``iterations`` times; seconds per run after
+    the first ``warmup``."""
+    for _ in range(warmup):
+        sess.run(fetches)
+    start = time.perf_counter()
+    for _ in range(iterations - warmup):
+        sess.run(fetches)
+    return (time.perf_counter() - start) / (iterations - warmup)
 
 
 def time_monitored(driver, iterations, warmup):
@@ -143,12 +149,7 @@ def time_monitored(driver, iterations, warmup):
                 save_checkpoint_secs=None, save_checkpoint_steps=None,
                 save_summaries_steps=None, save_summaries_secs=None,
                 log_step_count_steps=None) as sess:
-            for _ in range(warmup):
-                sess.run(fetches)
-            start = time.perf_counter()
-            for _ in range(iterations - warmup):
-                sess.run(fetches)
-            return (time.perf_counter() - start) / (iterations - warmup)
+            return _seconds_per_run(sess, fetches, iterations, warmup)
 
 
 def main(argv=None):
