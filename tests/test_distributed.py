@@ -17,32 +17,7 @@ from niftydrive.net_run import main as net_run_main
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-TOY_CONFIG = """
-[SYSTEM]
-num_threads = 1
-num_gpus = 1
-model_dir = {model_dir}
-console_every_n = 1
-
-[NETWORK]
-name = tinynet
-batch_size = 4
-queue_length = 8
-
-[TRAINING]
-optimiser = adam
-lr = 0.0005
-max_iter = {max_iter}
-save_every_n = 10
-tensorboard_every_n = 5
-validation_every_n = -1
-
-[CUSTOM]
-name = toy
-vector_size = 8
-n_interpolations = 2
-inference_batches = 1
-"""
+TOY_CONFIG = os.path.join(REPO_ROOT, 'configs', 'toy.ini')
 
 
 class Run(object):
@@ -93,11 +68,13 @@ class Run(object):
         return ''.join(self.lines)
 
 
-def write_config(folder, max_iter):
-    config = folder / 'toy.ini'
-    config.write_text(TOY_CONFIG.format(model_dir=folder / 'model',
-                                        max_iter=max_iter))
-    return str(config)
+def toy_args(folder, max_iter):
+    """``train`` on configs/toy.ini, small and fast, into ``folder/model``."""
+    return ['train', '-c', TOY_CONFIG, '--model_dir', str(folder / 'model'),
+            '--max_iter', str(max_iter), '--num_threads', '1',
+            '--batch_size', '4', '--queue_length', '8', '--vector_size', '8',
+            '--save_every_n', '10', '--tensorboard_every_n', '5',
+            '--validation_every_n', '-1', '--console_every_n', '1']
 
 
 def task_pid(launcher_pid, job_name, task_index):
@@ -120,16 +97,15 @@ def one_process_variables(tmp_path):
     """The checkpoint variables of a one-process run of the same config."""
     folder = tmp_path / 'single'
     folder.mkdir()
-    assert net_run_main(['train', '-c', write_config(folder, 1)]) == 0
+    assert net_run_main(toy_args(folder, 1)) == 0
     return variable_names(str(folder / 'model' / 'models' / 'model.ckpt-1'))
 
 
 def test_async_only_chief_writes_and_restart_resumes(tmp_path):
-    config = write_config(tmp_path, 20)
     ports = free_ports(3)
     cluster = json.dumps({'ps': ['127.0.0.1:{}'.format(ports[0])],
                           'worker': ['127.0.0.1:{}'.format(p) for p in ports[1:]]})
-    common = ['train', '-c', config, '--cluster_spec', cluster]
+    common = toy_args(tmp_path, 20) + ['--cluster_spec', cluster]
     other_dir = tmp_path / 'worker1_model'
     runs = [Run(common + ['--job_name', 'ps', '--task_index', '0']),
             Run(common + ['--job_name', 'worker', '--task_index', '0']),
@@ -149,17 +125,16 @@ def test_async_only_chief_writes_and_restart_resumes(tmp_path):
         one_process_variables(tmp_path)
 
     # the whole cluster restarted: resumes from the latest checkpoint
-    resumed = Run(['train', '-c', config, '--local_workers', '2',
-                   '--starting_iter', '-1', '--max_iter', '30'])
+    resumed = Run(toy_args(tmp_path, 30) + ['--local_workers', '2',
+                                           '--starting_iter', '-1'])
     assert resumed.wait() == 0, resumed.output
     assert resumed.output.count('training from iteration 20') == 2
     assert (models / 'model.ckpt-30.index').is_file()
 
 
 def test_sync_trains_and_every_process_exits_promptly(tmp_path):
-    config = write_config(tmp_path, 20)
-    run = Run(['train', '-c', config, '--local_workers', '2',
-               '--distributed_mode', 'sync'])
+    run = Run(toy_args(tmp_path, 20) + ['--local_workers', '2',
+                                        '--distributed_mode', 'sync'])
     run.wait_for('iter 20 saved')
     saved_at = time.time()
     assert run.wait() == 0, run.output
@@ -172,7 +147,7 @@ def test_sync_trains_and_every_process_exits_promptly(tmp_path):
 
 
 def test_sigterm_to_launcher_stops_all_chief_saves(tmp_path):
-    run = Run(['train', '-c', write_config(tmp_path, 100000), '--local_workers', '2'])
+    run = Run(toy_args(tmp_path, 100000) + ['--local_workers', '2'])
     run.wait_for('worker 1 of 2')
     run.wait_for('Training iter 5,')
     tasks = children_of(run.process.pid)
@@ -187,7 +162,7 @@ def test_sigterm_to_launcher_stops_all_chief_saves(tmp_path):
 
 
 def test_killed_worker_async_others_continue_then_killed_ps(tmp_path):
-    run = Run(['train', '-c', write_config(tmp_path, 100000), '--local_workers', '2'])
+    run = Run(toy_args(tmp_path, 100000) + ['--local_workers', '2'])
     run.wait_for('Training iter 5,')
     os.kill(task_pid(run.process.pid, 'worker', 1), signal.SIGKILL)
     run.wait_for('worker 1 at 127.0.0.1')  # the chief logs it
@@ -204,8 +179,8 @@ def test_killed_worker_async_others_continue_then_killed_ps(tmp_path):
 
 
 def test_killed_worker_sync_chief_waits_sigterm_stops(tmp_path):
-    run = Run(['train', '-c', write_config(tmp_path, 100000), '--local_workers', '2',
-               '--distributed_mode', 'sync'])
+    run = Run(toy_args(tmp_path, 100000) + ['--local_workers', '2',
+                                            '--distributed_mode', 'sync'])
     run.wait_for('Training iter 5,')
     os.kill(task_pid(run.process.pid, 'worker', 1), signal.SIGKILL)
     run.wait_for('sync training waits for its gradients')

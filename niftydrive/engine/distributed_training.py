@@ -252,21 +252,22 @@ class ShardedPartitioner(object):
 
 class WorkerConsoleLogger(ConsoleLogger):
     """A non-chief worker's console: one line every
-    ``WORKER_LOG_EVERY_N`` iterations."""
+    ``WORKER_LOG_EVERY_N`` iterations (``worker 1: Training iter 100, ...``)."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, cluster=None, **kwargs):
         super(WorkerConsoleLogger, self).__init__(**kwargs)
-        self.every_n = WORKER_LOG_EVERY_N
+        self.prefix = 'worker {}: '.format(cluster.role.task_index)
 
     def read_console_vars(self, sender, iter_msg=None, **unused):
-        if iter_msg.current_iter % self.every_n == 0:
+        """Fetch the console values on the iterations logged."""
+        if iter_msg.current_iter % WORKER_LOG_EVERY_N == 0:
             super(WorkerConsoleLogger, self).read_console_vars(
                 sender, iter_msg=iter_msg, **unused)
 
-    def print_console_vars(self, sender, iter_msg=None, **unused):
-        if iter_msg.current_iter % self.every_n == 0:
-            super(WorkerConsoleLogger, self).print_console_vars(
-                sender, iter_msg=iter_msg, **unused)
+    def print_console_vars(self, _sender, iter_msg=None, **_unused):
+        """Log every ``WORKER_LOG_EVERY_N``-th iteration's line."""
+        if iter_msg.current_iter % WORKER_LOG_EVERY_N == 0:
+            LOGGER.info('%s%s', self.prefix, iter_msg.to_console_string())
 
 
 class DistributedWorker(EventHandler):
