@@ -108,6 +108,10 @@ def _run(argv, prog='net_run'):
     check_names(system_param)
     action = system_param['SYSTEM'].action
     role = None
+    if system_param['SYSTEM'].local_workers > 0 and resolve_action(action) != TRAIN:
+        raise UserInputError('[SYSTEM] local_workers = {}: a local cluster is for '
+                             'training only; run {} without it'.format(
+                                 system_param['SYSTEM'].local_workers, action))
     if resolve_action(action) == TRAIN:
         from niftydrive.engine import cluster, cluster_launcher
         if system_param['SYSTEM'].local_workers > 0:

@@ -188,3 +188,16 @@ def test_killed_worker_sync_chief_waits_sigterm_stops(tmp_path):
     signalled = time.time()
     assert run.wait(30) == 143, run.output
     assert time.time() - signalled < 10
+
+
+def test_cluster_mistakes_are_one_line(tmp_path, capsys):
+    args = toy_args(tmp_path, 5)
+    assert net_run_main(args + ['--cluster_spec', '{"ps": ["h:1"]',
+                                '--job_name', 'worker']) == 1
+    assert 'cluster_spec is not valid JSON' in capsys.readouterr().err
+    assert net_run_main(args + ['--cluster_spec', '{"ps": ["h:1"], "worker": ["h:2"]}',
+                                '--job_name', 'worker', '--task_index', '3']) == 1
+    assert 'task_index 3 is out of range' in capsys.readouterr().err
+    assert net_run_main(['inference'] + args[1:] + ['--local_workers', '2']) == 1
+    assert 'local cluster is for training only' in capsys.readouterr().err
+    assert not (tmp_path / 'model' / 'models').exists()
