@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(TF)
 DEMO_DIR ?= demo_output
 
-.PHONY: install demo demo-toy demo-segmentation test benchmark clean
+.PHONY: install demo demo-toy demo-segmentation demo-gan demo-registration demo-all test \
+	benchmark clean
 
 install: $(STAMP)
 
@@ -36,6 +37,35 @@ demo-segmentation: install
 	@echo "segmentation: data in $(SEG_DATA), checkpoints in $(DEMO_DIR)/segmentation/models,"
 	@echo "  TensorBoard logs in $(DEMO_DIR)/segmentation/logs, segmentations and inferred.csv in"
 	@echo "  $(DEMO_DIR)/segmentation/inference, metrics per subject in $(DEMO_DIR)/segmentation/evaluation/evaluation.csv"
+
+REG_DATA := demo_data/registration
+REG_MODEL := $(CURDIR)/$(DEMO_DIR)/registration
+
+demo-registration: install
+	$(BIN)/net_segment_demo_data --kind registration --size 24 --subjects 12 --output $(REG_DATA)
+	$(BIN)/net_run train -c configs/demo_registration.ini --model_dir $(REG_MODEL) \
+		--overwrite_checkpoints True
+	$(BIN)/net_run inference -c configs/demo_registration.ini --model_dir $(REG_MODEL)
+	@echo "registration: pairs in $(REG_DATA), checkpoints in $(DEMO_DIR)/registration/models,"
+	@echo "  TensorBoard logs in $(DEMO_DIR)/registration/logs, warped moving images and labels"
+	@echo "  (fixed images' geometry) and inferred.csv in $(DEMO_DIR)/registration/inference"
+
+GAN_DATA := demo_data/gan
+GAN_MODEL := $(CURDIR)/$(DEMO_DIR)/gan
+
+# the conditional GAN on synthetic 2-D images (under a minute on a CPU)
+demo-gan: install
+	$(BIN)/net_segment_demo_data --kind gan --size 32 --output $(GAN_DATA)
+	$(BIN)/net_gan train -c configs/demo_gan.ini --model_dir $(GAN_MODEL) \
+		--overwrite_checkpoints True
+	$(BIN)/net_gan inference -c configs/demo_gan.ini --model_dir $(GAN_MODEL) \
+		--save_seg_dir $(GAN_MODEL)/generated
+	@echo "GAN: data in $(GAN_DATA), checkpoints in $(DEMO_DIR)/gan/models, TensorBoard logs"
+	@echo "  (lossG, lossD) in $(DEMO_DIR)/gan/logs, generated images (n_interpolations per"
+	@echo "  conditioning map, listed in inferred.csv) in $(DEMO_DIR)/gan/generated"
+
+# one small synthetic-data demo per application
+demo-all: demo demo-gan demo-registration
 
 test: install
 	$(BIN)/python -m pytest -q tests

@@ -18,6 +18,7 @@ setup(
         'nibabel>=5.0,<6',
         'scipy>=1.11,<2',
         'tensorboard>=2.16,<2.22',  # the viewer for the event files we write
+        'tqdm>=4.60,<5',  # the progress bar on a terminal
     ],
     extras_require={
         'cpu': ['tensorflow-cpu>=2.16,<2.22'],
@@ -31,6 +32,11 @@ setup(
     entry_points={
         'console_scripts': [
             'net_run=niftydrive.net_run:main',
+            'net_segment=niftydrive.net_run:net_segment',
+            'net_regress=niftydrive.net_run:net_regress',
+            'net_classify=niftydrive.net_run:net_classify',
+            'net_gan=niftydrive.net_run:net_gan',
+            'net_autoencoder=niftydrive.net_run:net_autoencoder',
             'net_segment_demo_data=niftydrive.contrib.demo_data:main',
         ],
     },

@@ -13,6 +13,10 @@ import warnings
 
 __version__ = '0.1.0'
 
+#: NiftyNet's console scripts: ``net_run`` with their application chosen
+APPLICATION_SCRIPTS = ('net_segment', 'net_regress', 'net_classify', 'net_gan',
+                       'net_autoencoder')
+
 # TF's C++ logger reads this at import: only errors that matter to users.
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 warnings.filterwarnings('ignore', category=DeprecationWarning,
@@ -53,7 +57,7 @@ def _only_cli_help_requested():
     """True for `net_run ... --help` / `--version`: they print text only, so
     the process need not pay TensorFlow's import time (seconds)."""
     argv = getattr(sys, 'argv', None) or ['']
-    return os.path.basename(argv[0]) == 'net_run' and any(
+    return os.path.basename(argv[0]) in ('net_run',) + APPLICATION_SCRIPTS and any(
         arg in ('-h', '--help', '-v', '--version') for arg in argv[1:])
 
 
@@ -79,3 +83,17 @@ if not _only_cli_help_requested():
     configure_tensorflow()
 
 logging.getLogger('niftydrive').addHandler(logging.NullHandler())
+
+
+def main(argv=None):
+    """NiftyNet's ``niftynet.main()``: run ``net_run`` on ``argv`` (default
+    ``sys.argv[1:]``) and return 0.
+
+    The application comes from ``-a``, the config, or the program name
+    (``net_segment`` ...). Unlike the console scripts, which print one line
+    and exit non-zero, this function raises on bad input, as NiftyNet's did:
+    ``niftydrive.utilities.errors.UserInputError`` (a ``ValueError``) for a
+    mistake in the command line, config or data.
+    """
+    from niftydrive.net_run import run
+    return run(argv)

@@ -35,3 +35,20 @@ def _clear_application_singleton():
     except ImportError:
         return
     SingletonApplication.clear_all()
+
+
+@pytest.fixture(autouse=True, scope='session')
+def _global_config_in_a_temporary_folder(tmp_path_factory):
+    """niftydrive's global config and home folder (created on first use) go to
+    a temporary folder, not the home folder of whoever runs the tests; child
+    processes inherit the setting."""
+    config_home = tmp_path_factory.mktemp('niftydrive_config')
+    (config_home / 'config.ini').write_text(
+        '[global]\nhome = {}\n'.format(config_home / 'home'))
+    saved = os.environ.get('NIFTYDRIVE_CONFIG_HOME')
+    os.environ['NIFTYDRIVE_CONFIG_HOME'] = str(config_home)
+    yield
+    if saved is None:
+        os.environ.pop('NIFTYDRIVE_CONFIG_HOME', None)
+    else:
+        os.environ['NIFTYDRIVE_CONFIG_HOME'] = saved

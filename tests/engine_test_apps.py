@@ -1,10 +1,12 @@
 """Small applications used by the engine tests (importable by dotted path)."""
 import os
+import threading
 
 import numpy as np
 import tensorflow.compat.v1 as tf
 
 from niftydrive.application.base_application import BaseApplication
+from niftydrive.engine.application_optimiser import create_optimiser
 from niftydrive.engine.application_variables import CONSOLE, NETWORK_OUTPUT, \
     TF_SUMMARIES
 from niftydrive.engine.image_window import ImageWindow
@@ -17,13 +19,17 @@ class CountingSampler(Layer, InputBatchQueueRunner):
     """Windows [k, k] for k = 1, 2, 3, ... (each exactly once, in order).
 
     After ``limit`` windows come the stopping-signal windows (all -1) when
-    ``stopping_signal`` is true; either way the queue then closes.
+    ``stopping_signal`` is true; either way the queue then closes.  After
+    ``stall_after`` windows the generator blocks for ``stall_seconds``
+    (None: for ever), as a sampler stuck on a file system would.
     """
 
     generator_shared = True
 
-    def __init__(self, batch_size, limit=None, fail_at=None, stopping_signal=True):
+    def __init__(self, batch_size, limit=None, fail_at=None, stopping_signal=True,
+                 stall_after=None, stall_seconds=None):
         Layer.__init__(self, name='counting_sampler')
+        self.stall_after, self.stall_seconds = stall_after, stall_seconds
         InputBatchQueueRunner.__init__(self, capacity=8, shuffle=False)
         self.limit = limit
         self.fail_at = fail_at
@@ -37,6 +43,8 @@ class CountingSampler(Layer, InputBatchQueueRunner):
             k += 1
             if self.fail_at is not None and k == self.fail_at:
                 raise IOError('cannot read window {} (broken test file)'.format(k))
+            if self.stall_after is not None and k == self.stall_after + 1:
+                threading.Event().wait(self.stall_seconds)
             yield {'x': np.array([k, k], dtype=np.float32),
                    'x_location': np.array([k, 0, 0, 0, 1, 1, 1], dtype=np.int32)}
 
@@ -76,8 +84,10 @@ class LinearApplication(BaseApplication):
         limit = getattr(self.custom, 'limit', None)
         fail_at = getattr(self.custom, 'fail_at', None)
         # a finite training sampler ends training by closing its queue
-        samplers = [CountingSampler(self.net_param.batch_size, limit, fail_at,
-                                    stopping_signal=False)]
+        samplers = [CountingSampler(
+            self.net_param.batch_size, limit, fail_at, stopping_signal=False,
+            stall_after=getattr(self.custom, 'stall_after', None),
+            stall_seconds=getattr(self.custom, 'stall_seconds', None))]
         if self.is_training and self.action_param.validation_every_n > 0:
             valid = CountingSampler(self.net_param.batch_size, limit, stopping_signal=False)
             samplers.append(valid)
@@ -97,6 +107,10 @@ class LinearApplication(BaseApplication):
             x = samplers[0].pop_batch_op()['x']
         y = self.net(x)
         loss = tf.reduce_mean(y)
+        nan_above = getattr(self.custom, 'nan_above', None)
+        if nan_above is not None:
+            # NaN once a batch holds a value above nan_above (w unaffected)
+            loss += 0.0 * tf.log(nan_above - tf.reduce_max(x))
         outputs_collector.add_to_collection(var=x, name='batch',
                                             collection=NETWORK_OUTPUT)
         outputs_collector.add_to_collection(var=loss, name='loss',
@@ -105,7 +119,8 @@ class LinearApplication(BaseApplication):
                                             average_over_devices=True,
                                             collection=TF_SUMMARIES)
         if self.is_training:
-            self.optimiser = tf.train.GradientDescentOptimizer(self.action_param.lr)
+            if self.optimiser is None:
+                self.optimiser = create_optimiser(self.action_param)
             gradients_collector.add_to_collection(
                 self.optimiser.compute_gradients(loss))
 
@@ -129,7 +144,8 @@ def make_params(model_dir, action='train', app='engine_test_apps.LinearApplicati
         optimiser='gradientdescent', lr=0.1, overwrite_checkpoints=False)
     inference = ParserNamespace(inference_iter=-1,
                                 save_seg_dir=os.path.join(str(model_dir), 'out'))
-    custom = ParserNamespace(name=app, limit=None, fail_at=None)
+    custom = ParserNamespace(name=app, limit=None, fail_at=None, nan_above=None,
+                             stall_after=None, stall_seconds=None)
     params = {'SYSTEM': system, 'NETWORK': network, 'TRAINING': training,
               'INFERENCE': inference, 'CUSTOM': custom}
     for key, value in overrides.items():

@@ -6,8 +6,10 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 
 from engine_test_apps import CountingSampler, LinearApplication
+from niftydrive.engine.application_optimiser import create_optimiser
 from niftydrive.engine.application_variables import CONSOLE, NETWORK_OUTPUT, \
     TF_SUMMARIES
+from niftydrive.layer.base_layer import TrainableLayer
 
 
 def as_floats(value):
@@ -78,4 +80,33 @@ class ScriptedValidationApplication(LinearApplication):
             self.optimiser.compute_gradients(tf.reduce_mean(y)))
 
 
-__all__ = ['ScriptedValidationApplication', 'ScriptedSampler', 'CountingSampler']
+
+
+class Stage(TrainableLayer):
+    """y = w * x, one scalar weight initialised to 1, in scope ``name``."""
+
+    def layer_op(self, x):
+        return tf.get_variable('w', shape=[], initializer=tf.ones_initializer()) * x
+
+
+class TwoStageApplication(LinearApplication):
+    """loss = mean(head(encoder(x))): an ``encoder`` stage and a head whose
+    scope is ``CUSTOM.head`` (two "networks" sharing an encoder)."""
+
+    def initialise_network(self):
+        self.net = Stage(name='encoder')
+        self.head = Stage(name=getattr(self.custom, 'head', None) or 'decoder')
+
+    def connect_data_and_network(self, outputs_collector=None,
+                                 gradients_collector=None):
+        x = self.get_sampler()[0][0].pop_batch_op()['x']
+        loss = tf.reduce_mean(self.head(self.net(x)))
+        outputs_collector.add_to_collection(var=loss, name='loss',
+                                            average_over_devices=True)
+        outputs_collector.add_to_collection(var=x, name='batch',
+                                            collection=NETWORK_OUTPUT)
+        if self.is_training:
+            if self.optimiser is None:
+                self.optimiser = create_optimiser(self.action_param)
+            gradients_collector.add_to_collection(
+                self.optimiser.compute_gradients(loss))

@@ -23,3 +23,23 @@ def train_a_few_steps(loss, steps=5, learning_rate=0.01, var_list=None):
         for _ in range(steps):
             sess.run(train_op)
         return first, sess.run(loss)
+
+
+def tiny_holistic_net_class():
+    """A HolisticNet subclass with tiny widths (for net_run by dotted
+    name: ``network_training.TinyHolisticNet``)."""
+    from niftydrive.network.holistic_net import HolisticNet
+
+    class TinyHolisticNet(HolisticNet):
+        """HolisticNet with one 4-channel block per scale."""
+
+        def __init__(self, num_classes, **kwargs):
+            super(TinyHolisticNet, self).__init__(num_classes, **kwargs)
+            self.num_res_blocks = [1] * 4
+            self.num_features = [4] * 4
+            self.num_fea_score_layers = [[4, 4]] * 4
+
+    return TinyHolisticNet
+
+
+TinyHolisticNet = tiny_holistic_net_class()

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-from niftydrive.net_run import main
+from niftydrive.net_run import main, net_classify
 from niftydrive.network.base_net import BaseNet
 
 CONFIG = """
@@ -111,7 +111,7 @@ def test_train_infer_evaluate(tmp_path, dataset, caplog):
     messages = [rec.getMessage() for rec in caplog.records if 'Training iter' in rec.getMessage()]
     assert len(messages) == 40
     accuracies = [float(m.split('accuracy=')[1].split(',')[0]) for m in messages]
-    losses = [float(m.split('loss=')[1].split()[0]) for m in messages]
+    losses = [float(m.split('loss=')[1].split(',')[0]) for m in messages]
     assert losses[0] == pytest.approx(np.log(2.0), abs=1e-3)   # zero weights: 50/50
     assert np.mean(losses[-5:]) < 0.3 and np.mean(accuracies[-5:]) == 1.0
     assert os.listdir(str(tmp_path / 'model' / 'logs'))   # TensorBoard events
@@ -147,6 +147,18 @@ def test_train_infer_evaluate(tmp_path, dataset, caplog):
                  '--save_seg_dir', str(prob_dir), '--evaluations', 'roc_auc,accuracy']) == 0
     evaluation = read_rows(tmp_path / 'model' / 'evaluation' / 'evaluation.csv')
     assert evaluation == [['n_subjects', 'roc_auc', 'accuracy'], ['4', '1.000000', '1.000000']]
+
+
+def test_net_classify_script_trains_infers_and_evaluates(tmp_path, dataset):
+    config = write_config(tmp_path, dataset)
+    assert net_classify(['train', '-c', config, '--max_iter', '20']) == 0
+    assert net_classify(['inference', '-c', config]) == 0
+    out_dir = tmp_path / 'model' / 'inference'
+    assert sorted(row[0] for row in read_rows(out_dir / '_class.csv')) == \
+        list(INFERENCE_SUBJECTS)
+    assert net_classify(['evaluation', '-c', config, '--evaluations', 'accuracy']) == 0
+    evaluation = read_rows(tmp_path / 'model' / 'evaluation' / 'evaluation.csv')
+    assert evaluation[0] == ['n_subjects', 'accuracy'] and evaluation[1][0] == '4'
 
 
 def test_label_normalisation_writes_the_label_values(tmp_path, dataset):

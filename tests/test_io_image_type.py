@@ -67,9 +67,21 @@ def test_pictures_are_rank_2_and_ignore_axcodes_and_pixdim(tmp_path):
 
 def test_data_from_file_keeps_one_entry_per_file():
     data = DataFromFile(('a.nii', 'b.nii'), name=('A', 'B'), loader='nibabel')
-    assert data.file_path == ('a.nii', 'b.nii') and data.name == ('A', 'B')
+    assert data.file_path == ('a.nii', 'b.nii') and data.name == ('A', 'B')   # found nowhere
     assert data.loader == ('nibabel', 'nibabel')
     assert DataFromFile('c.nii').name == ('loadable_data',)
+
+
+def test_relative_paths_are_found_from_here_or_in_the_niftydrive_home(tmp_path, monkeypatch):
+    home = tmp_path / 'home'
+    (tmp_path / 'conf').mkdir()
+    (tmp_path / 'conf' / 'config.ini').write_text('[global]\nhome = {}\n'.format(home))
+    monkeypatch.setenv('NIFTYDRIVE_CONFIG_HOME', str(tmp_path / 'conf'))
+    in_home = write_nifti(str(home / 'data' / 'h.nii'), np.zeros((2, 3, 4)), RAS)
+    here = write_nifti(str(tmp_path / 'work' / 'w.nii'), np.zeros((2, 3, 4)), RAS)
+    monkeypatch.chdir(tmp_path / 'work')
+    assert DataFromFile(('w.nii', 'data/h.nii')).file_path == (here, in_home)
+    assert create('data/h.nii').shape == (2, 3, 4, 1, 1)
 
 
 def test_bad_inputs_are_named(tmp_path):
@@ -81,3 +93,14 @@ def test_bad_inputs_are_named(tmp_path):
     b = write_nifti(str(tmp_path / 'b.nii'), np.zeros((2, 3, 5)), RAS)
     with pytest.raises(UserInputError, match=r'different spatial shapes.*\(2, 3, 5\)'):
         create((a, b), name=('A', 'B'))
+
+
+def test_misc_io_helpers_for_the_5d_layout(tmp_path):
+    from niftydrive.io.misc_io import expand_to_5d, infer_ndims_from_file, resolve_file_name
+    assert expand_to_5d(np.zeros((3, 4))).shape == (3, 4, 1, 1, 1)
+    assert expand_to_5d(np.zeros((3, 4, 5, 2))).shape == (3, 4, 5, 2, 1)
+    path = write_nifti(str(tmp_path / 'series.nii'), np.zeros((2, 3, 4, 5)), RAS)
+    assert infer_ndims_from_file(path) == 4
+    assert resolve_file_name('series.nii', ('.', str(tmp_path))) == path
+    with pytest.raises(UserInputError, match=r'nope.nii not found \(also looked in: .*\)'):
+        resolve_file_name('nope.nii', (str(tmp_path),))

@@ -80,7 +80,10 @@ def test_regularizer_loss_sums_layer_regularisers(graph):
     layer(tf.ones([1, 3, 1]))
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
-        assert sess.run(layer.regularizer_loss()) == pytest.approx(18.0)
+        losses = layer.regularizer_loss()
+        assert isinstance(losses, list) and len(losses) == 1
+        assert sess.run(tf.add_n(losses)) == pytest.approx(18.0)
+    assert ConvolutionalLayer(2, kernel_size=1, name='plain').regularizer_loss() == []
 
 
 def test_layer_without_layer_op_raises(graph):
@@ -98,3 +101,29 @@ def test_layer_from_callable_and_other_bases(graph):
     with pytest.raises(TypeError, match='callable'):
         LayerFromCallable(3)
     assert 'double' in str(double)
+
+
+def test_restore_from_checkpoint_starts_a_layer_from_saved_weights(tmp_path):
+    from niftydrive.engine.application_variables import global_vars_init_or_restore
+    checkpoint = str(tmp_path / 'pretrained.ckpt')
+    with tf.Graph().as_default():
+        pretrained = ConvolutionalLayer(2, kernel_size=1, with_bn=False, name='old_name',
+                                        w_initializer=tf.constant_initializer(7.0))
+        pretrained(tf.ones([1, 3, 1]))
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            tf.train.Saver().save(sess, checkpoint)
+    with tf.Graph().as_default():
+        layer = ConvolutionalLayer(2, kernel_size=1, with_bn=False, name='new_name',
+                                   w_initializer=tf.constant_initializer(0.0))
+        other = ConvolutionalLayer(2, kernel_size=1, with_bn=False, name='fresh',
+                                   w_initializer=tf.constant_initializer(1.0))
+        layer(tf.ones([1, 3, 1]))
+        other(tf.ones([1, 3, 1]))
+        layer.restore_from_checkpoint(checkpoint, scope='old_name')
+        with tf.Session() as sess:
+            sess.run(global_vars_init_or_restore())
+            weights = sess.run(layer.trainable_variables())
+            assert all(np.all(w == 7.0) for w in weights if w.ndim > 1)
+            assert all(np.all(w == 1.0) for w in sess.run(other.trainable_variables())
+                       if w.ndim > 1)

@@ -93,9 +93,7 @@ def test_misspelt_key_in_file(tmp_path, capsys):
 
 
 def test_niftynet_applications_we_lack_are_reported(tmp_path, capsys):
-    for name, what in (('GAN_demo_train_config.ini', 'net_gan'),
-                       ('vae_config.ini', 'net_autoencoder'),
-                       ('label_driven_registration.ini', 'net_reg')):
+    for name, what in (('vae_config.ini', 'net_autoencoder'),):
         code, _, err = run_main(
             ['train', '-c', niftynet_config(name),
              '--model_dir', str(tmp_path / 'm')], capsys)
@@ -193,3 +191,23 @@ def test_unexpected_failure_shows_traceback_and_summary(tmp_path, capsys,
     assert 'Traceback' in err and 'initialise_dataset_loader' in err
     assert err.strip().splitlines()[-1] == (
         'net_run: error: RuntimeError: bug in user code: 42 (traceback above)')
+
+
+def test_a_run_shows_no_tensorflow_chatter(tmp_path):
+    """Saving, rotating and restoring checkpoints print our lines only: no
+    TensorFlow deprecation notices or warnings, nothing printed twice."""
+    path = write_config(tmp_path, TOY.replace('max_iter = 2', 'max_iter = 4'))
+    env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get('PYTHONPATH', ''))
+    outputs = []
+    for argv in (['train', '-c', path, '--max_checkpoints', '2'],
+                 ['inference', '-c', path]):
+        result = subprocess.run([sys.executable, '-m', 'niftydrive.net_run'] + argv,
+                                cwd=str(tmp_path), env=env, capture_output=True, text=True,
+                                timeout=180)
+        assert result.returncode == 0, result.stderr
+        outputs.append(result.stdout + result.stderr)
+    text = '\n'.join(outputs)
+    assert 'iter 4 saved' in text
+    for noise in ('WARNING:tensorflow', 'tensorflow/python', 'deprecated',
+                  'Instructions for updating', 'CollectionDef'):
+        assert noise not in text

@@ -5,12 +5,15 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 from niftydrive.engine.application_factory import (
-    ApplicationNetFactory, LossAutoencoderFactory)
+    ApplicationNetFactory, LossAutoencoderFactory, LossGANFactory)
 from niftydrive.layer.loss_autoencoder import (
     LossFunction as AutoencoderLoss, variational_lower_bound)
 from niftydrive.layer.loss_classification import (
     LossFunction as ClassificationLoss)
+from niftydrive.layer.loss_gan import (
+    LossFunction as GANLoss, cross_entropy as gan_cross_entropy)
 from niftydrive.layer.resampler import ResamplerLayer
+from niftydrive.network.interventional_dense_net import _smooth
 from niftydrive.utilities.errors import UserInputError
 from network_training import fast_session_config, train_a_few_steps
 
@@ -62,22 +65,38 @@ def test_variational_lower_bound_value(graph):
 
 def test_vae_outputs_and_training(graph):
     vae = _tiny_vae()
-    images = _random([4, 8, 8, 8, 1])
+    images = _random([4, 8, 8, 1])
     outputs = vae(images, is_training=True)
     assert len(outputs) == 8
     shapes = [o.shape.as_list() for o in outputs]
     assert shapes[0] == shapes[1] == shapes[6] == shapes[7] == [4, 3]
-    assert shapes[2] == shapes[3] == shapes[5] == [4, 8, 8, 8, 1]
+    assert shapes[2] == shapes[3] == shapes[5] == [4, 8, 8, 1]
     assert outputs[4] is images
     # the applications decode samples through these two
     decoded = vae.decoder_means(vae.shared_decoder(tf.zeros([2, 3]), False),
                                 False)
-    assert decoded.shape.as_list() == [2, 8, 8, 8, 1]
+    assert decoded.shape.as_list() == [2, 8, 8, 1]
     first, last = train_a_few_steps(AutoencoderLoss()(outputs), steps=6,
                                     learning_rate=0.05)
     assert last < first
     with pytest.raises(UserInputError, match='multiple of 4'):
-        _tiny_vae()(tf.zeros([1, 6, 8, 8, 1]), True)
+        _tiny_vae()(tf.zeros([1, 6, 8, 1]), True)
+
+
+def test_gan_cross_entropy_losses(graph):
+    real, fake = tf.constant([[2.0], [0.0]]), tf.constant([[-1.0], [1.0]])
+    assert LossGANFactory.create('CrossEntropy') is gan_cross_entropy
+    g_loss, d_loss = GANLoss()(real, fake)
+    with tf.Session() as sess:
+        g_value, d_value = sess.run([g_loss, d_loss])
+    # xent(x, 1) = log(1 + e^-x), xent(x, 0) = log(1 + e^x)
+    assert g_value == pytest.approx(
+        (np.log1p(np.e) + np.log1p(np.exp(-1))) / 2, rel=1e-6)
+    assert d_value == pytest.approx(
+        (np.log1p(np.exp(-2)) + np.log(2)) / 2 +
+        (np.log1p(np.exp(-1)) + np.log1p(np.e)) / 2, rel=1e-6)
+    with pytest.raises(UserInputError, match='GAN loss_type'):
+        GANLoss('Wasserstein')
 
 
 def _train_gan(gan, image_shape, conditioning_shape, noise_size):
@@ -89,11 +108,7 @@ def _train_gan(gan, image_shape, conditioning_shape, noise_size):
     assert fake.shape.as_list() == list(image_shape)
     assert real_logits.shape.as_list() == fake_logits.shape.as_list() == \
         [image_shape[0], 1]
-    xent = tf.nn.sigmoid_cross_entropy_with_logits
-    d_loss = tf.reduce_mean(xent(labels=tf.ones_like(real_logits),
-                                 logits=real_logits) +
-                            xent(labels=tf.zeros_like(fake_logits),
-                                 logits=fake_logits))
+    _, d_loss = GANLoss()(real_logits, fake_logits)
     d_vars = gan.discriminator.trainable_variables()
     g_vars = gan.generator.trainable_variables()
     assert d_vars and g_vars and not set(d_vars) & set(g_vars)
@@ -115,7 +130,7 @@ def test_simple_gan(graph):
 def test_simulator_gan(graph):
     gan = ApplicationNetFactory.create(
         'niftynet.network.simulator_gan.SimulatorGAN')()
-    gan.discriminator.channels = [2, 2, 2, 2, 2, 2]
+    gan.discriminator.channels = [2, 2, 2]
     _train_gan(gan, (2, 16, 16, 1), (2, 16, 16, 1), noise_size=8)
     names = {v.op.name for v in gan.trainable_variables()}
     assert {'generator/G_W1p', 'discriminator/D_Wo'} <= names
@@ -156,44 +171,43 @@ def _warp_loss(moving, grid, fixed):
     return tf.reduce_mean(tf.square(warped - fixed))
 
 
-def test_affine_registration_net(graph):
+def test_registration_nets_train_together_in_the_hybrid(graph):
+    # INetHybridPreWarp holds an INetAffine and an INetDense: training it
+    # trains both
     fixed, moving = _registration_pair([2, 16, 16, 1])
-    net = ApplicationNetFactory.create('interventional_affine_net')()
-    net.fea = [2, 2, 2, 2, 2]
-    grid = net(fixed, moving, is_training=True)
-    assert grid.shape.as_list() == [2, 16, 16, 2]
-    with tf.Session(config=fast_session_config()) as sess:
-        sess.run(tf.global_variables_initializer())
-        rows, cols = np.meshgrid(np.arange(16), np.arange(16),
-                                 indexing='ij')
-        # initialised to the identity transformation
-        np.testing.assert_allclose(sess.run(grid)[1, ..., 0], rows,
-                                   atol=1e-3)
-    first, last = train_a_few_steps(_warp_loss(moving, grid, fixed),
-                                    steps=5, learning_rate=0.01)
-    assert last < first
-
-
-def test_dense_and_hybrid_registration_nets(graph):
-    fixed, moving = _registration_pair([1, 16, 16, 1])
-    dense = ApplicationNetFactory.create('interventional_dense_net')(
-        smoothing=1)
-    dense.fea = [2, 2, 2, 2, 2]
-    grid = dense(fixed, moving, is_training=True)
-    assert grid.shape.as_list() == [1, 16, 16, 2]
-    assert len(tf.get_collection('bending_energy')) == 1
-    assert len(tf.get_collection('gradient_norm')) == 1
-    first, last = train_a_few_steps(_warp_loss(moving, grid, fixed),
-                                    steps=4, learning_rate=0.01)
-    assert last < first
     hybrid = ApplicationNetFactory.create('interventional_hybrid_net')(
         decay=0.0)
+    assert isinstance(hybrid.global_net, ApplicationNetFactory.create(
+        'interventional_affine_net'))
+    assert isinstance(hybrid.local_net, ApplicationNetFactory.create(
+        'interventional_dense_net'))
     hybrid.global_net.fea = [2, 2, 2, 2, 2]
     hybrid.local_net.fea = [2, 2, 2, 2, 2]
     dense_field, affine_field = hybrid(fixed, moving, is_training=True)
     assert dense_field.shape.as_list() == affine_field.shape.as_list() == \
-        [1, 16, 16, 2]
+        [2, 16, 16, 2]
+    assert len(tf.get_collection('bending_energy')) == 1
+    assert len(tf.get_collection('gradient_norm')) == 1
     names = {v.op.name.split('/')[1] for v in hybrid.trainable_variables()}
     assert names == {'inet-global', 'inet-local'}
+    with tf.Session(config=fast_session_config()) as sess:
+        sess.run(tf.global_variables_initializer())
+        rows, _ = np.meshgrid(np.arange(16), np.arange(16), indexing='ij')
+        # the affine net starts at the identity transformation
+        np.testing.assert_allclose(sess.run(affine_field)[1, ..., 0], rows,
+                                   atol=1e-3)
+    loss = _warp_loss(moving, dense_field, fixed) + \
+        _warp_loss(moving, affine_field, fixed)
+    first, last = train_a_few_steps(loss, steps=4, learning_rate=0.01)
+    assert last < first
     with pytest.raises(UserInputError, match='multiple of 16'):
-        dense(tf.zeros([1, 12, 16, 1]), tf.zeros([1, 12, 16, 1]))
+        hybrid.local_net(tf.zeros([1, 12, 16, 1]), tf.zeros([1, 12, 16, 1]))
+
+
+def test_dense_field_smoothing_keeps_constant_fields(graph):
+    field = tf.ones([1, 9, 9, 2])
+    smoothed = _smooth(field, 1.0, 2)
+    with tf.Session() as sess:
+        value = sess.run(smoothed)
+    np.testing.assert_allclose(value[0, 2:-2, 2:-2], 1.0, rtol=1e-5)
+    assert value[0, 0, 0, 0] < 1.0  # zero padding at the border

@@ -52,6 +52,21 @@ CASES = [
 ]
 
 
+# a few variables (2-D shapes) showing each network's layout
+EXPECTED_VARIABLES = {
+    'vnet': {'VNet/L1/conv_0/w': [5, 5, 1, 2],
+             'VNet/L3/downsample/w': [2, 2, 4, 4],
+             'VNet/R4/upsample/w': [2, 2, 4, 4],
+             'VNet/R1/conv_1x1x1/w': [1, 1, 2, 2]},
+    'scalenet': {'ScaleNet/conv_1_bn_prelu/conv_/w': [3, 3, 1, 2],
+                 'ScaleNet/scaleblock/M_F_0_1/conv_0/w': [3, 3, 2, 2],
+                 'ScaleNet/scaleblock/F_M_0_1/conv_1/w': [1, 1, 2, 2]},
+    'deepmedic': {'DeepMedic/normal_conv_bn_prelu/conv_/w': [3, 3, 1, 2],
+                  'DeepMedic/conv_1x1x1_2_bn_prelu/conv_/w': [1, 1, 4, 2]},
+    'holisticnet': {'HolisticNet/MergeLayer/conv_1/w': [1, 1, 4, 1]},
+}
+
+
 def _centre(array, spatial):
     slices = [slice(None)]
     for size, out in zip(array.shape[1:], spatial):
@@ -75,6 +90,9 @@ def test_network_builds_and_trains(graph, name, kwargs, in_shape,
             list(out_spatial) + [2]
     assert not [v for v in tf.global_variables()
                 if not v.op.name.startswith(net.layer_scope().name + '/')]
+    shapes = {v.op.name: v.shape.as_list() for v in tf.global_variables()}
+    for var_name, shape in EXPECTED_VARIABLES.get(name, {}).items():
+        assert shapes[var_name] == shape, var_name
     loss = LossFunction(2, loss_type='CrossEntropy')(outputs,
                                                      tf.constant(labels))
     first, last = train_a_few_steps(loss)
@@ -88,23 +106,10 @@ def test_niftynet_dotted_names_find_our_networks():
         'DeepMedic'
 
 
-def test_inference_outputs_and_layer_names(graph):
+def test_holisticnet_inference_gives_the_fused_scores(graph):
     holistic = _make('holisticnet')
     fused = holistic(tf.zeros([1, 8, 8, 1]), is_training=False)
     assert fused.shape.as_list() == [1, 8, 8, 2]
-    vnet = _make('vnet')
-    vnet(tf.zeros([1, 16, 16, 1]), is_training=False)
-    weights = {v.op.name: v.shape.as_list()
-               for v in vnet.trainable_variables()}
-    assert weights['VNet/L1/conv_0/w'] == [5, 5, 1, 2]
-    assert weights['VNet/L3/downsample/w'] == [2, 2, 4, 4]
-    assert weights['VNet/R4/upsample/w'] == [2, 2, 4, 4]
-    assert weights['VNet/R1/conv_1x1x1/w'] == [1, 1, 2, 2]
-    scalenet = _make('scalenet')
-    scalenet(tf.zeros([1, 8, 8, 3]), is_training=False)
-    names = {v.op.name for v in scalenet.trainable_variables()}
-    assert 'ScaleNet/conv_2_bn_prelu/conv_/w' in names  # one per modality
-    assert 'ScaleNet/scaleblock/M_F_0_1/conv_0/w' in names
 
 
 def test_dense_vnet_channel_sparse_and_3d_augmentation(graph):
@@ -132,3 +137,60 @@ def test_dense_vnet_channel_sparse_and_3d_augmentation(graph):
 def test_bad_window_sizes_are_named(graph, name, shape, message):
     with pytest.raises(UserInputError, match=message):
         _make(name)(tf.zeros(shape), is_training=False)
+
+
+def test_multi_scale_network_through_the_segmentation_application(
+        tmp_path, capsys):
+    # HolisticNet returns a list of scores in training: the application
+    # averages the loss over them and reports the fused output's Dice
+    from niftydrive.contrib.demo_data import make_dataset
+    from niftydrive.net_run import main
+    data = tmp_path / 'data'
+    data.mkdir()
+    make_dataset(str(data), subjects=2, shape=(8, 8, 8), seed=1)
+    config = tmp_path / 'holistic.ini'
+    config.write_text(SEGMENTATION_CONFIG.format(data=data,
+                                                 model=tmp_path / 'model'))
+    assert main(['train', '-c', str(config)]) == 0
+    assert (tmp_path / 'model' / 'models' / 'model.ckpt-2.index').exists()
+    assert 'dice=' in capsys.readouterr().err
+    assert main(['inference', '-c', str(config)]) == 0
+    assert len(list((tmp_path / 'model' / 'inference').glob('*.nii.gz'))) \
+        == 2
+
+
+SEGMENTATION_CONFIG = """
+[T1]
+path_to_search = {data}
+filename_contains = T1
+spatial_window_size = (8, 8, 8)
+
+[Label]
+path_to_search = {data}
+filename_contains = Label
+spatial_window_size = (8, 8, 8)
+interp_order = 0
+
+[SYSTEM]
+num_threads = 1
+model_dir = {model}
+
+[NETWORK]
+name = network_training.TinyHolisticNet
+batch_size = 1
+queue_length = 2
+
+[TRAINING]
+loss_type = Dice
+max_iter = 2
+save_every_n = 2
+
+[INFERENCE]
+border = (0, 0, 0)
+
+[SEGMENTATION]
+image = T1
+label = Label
+num_classes = 3
+label_normalisation = True
+"""

@@ -131,3 +131,16 @@ def test_a_sampler_not_available_is_refused(tmp_path, dataset, capsys):
     config = write_config(tmp_path, dataset)
     assert main(['train', '-c', config, '--window_sampling', 'nonsense_sampler']) == 1
     assert 'window_sampling' in capsys.readouterr().err
+
+
+def test_default_loss_and_weighted_sampling(tmp_path, dataset, caplog):
+    caplog.set_level('INFO', logger='niftydrive')
+    config = write_config(tmp_path, dataset)
+    text = open(config).read().replace('loss_type = L2Loss\n', '').replace(
+        'error_map = False\n', 'error_map = False\nsampler = Target\n')
+    open(config, 'w').write(text)
+    assert main(['train', '-c', config, '--max_iter', '3',
+                 '--window_sampling', 'weighted']) == 0
+    messages = [rec.getMessage() for rec in caplog.records]
+    assert any('regression uses L2Loss' in m for m in messages)
+    assert any('Training iter 3' in m for m in messages)

@@ -48,6 +48,9 @@ validation_every_n = 2
 [INFERENCE]
 border = (2, 2, 2)
 
+[EVALUATION]
+evaluations = dice,jaccard,n_pos_ref
+
 [SEGMENTATION]
 image = T1
 label = Label
@@ -109,6 +112,9 @@ def test_train_infer_evaluate(tmp_path, dataset, capsys):
     assert sorted({r['subject_id'] for r in table}) == inferred_ids
     assert {r['label'] for r in table} <= {'1', '2'}
     assert all(0.0 <= float(r['dice']) <= 1.0 for r in table)
+    # the [EVALUATION] metrics, at inference as well as by `net_run evaluation`
+    assert [c for c in table[0] if c in ('dice', 'jaccard', 'n_pos_ref', 'sensitivity')] == \
+        ['dice', 'jaccard', 'n_pos_ref']
 
 
 def test_corrupt_image_is_named_and_fails_fast(tmp_path, dataset, capsys):
@@ -154,18 +160,3 @@ def test_window_larger_than_the_image_is_padded(tmp_path, dataset):
     rows = (tmp_path / 'model' / 'inference' / 'inferred.csv').read_text().split()
     assert len(rows) == 2
     assert nib.load(rows[0].split(',')[1]).shape == (16, 16, 16)
-
-
-from shared_data import niftynet_config  # noqa: E402
-
-
-@pytest.mark.parametrize('name', ['default_segmentation.ini', 'highres3dnet_config.ini', 'unet_config.ini',
-                                  'default_multimodal_segmentation.ini', 'vnet_config.ini',
-                                  'deepmedic_config.ini', 'densevnet_config.ini',
-                                  'holisticnet_config.ini', 'scalenet_config.ini'])
-def test_niftynet_segmentation_configs_say_their_data_is_missing(tmp_path, capsys, name):
-    path = niftynet_config(name)
-    code = main(['train', '-c', path, '--model_dir', str(tmp_path / 'model')])
-    err = capsys.readouterr().err
-    assert code == 1
-    assert 'does not exist' in err and 'example_volumes' in err

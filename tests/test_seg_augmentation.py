@@ -1,6 +1,8 @@
 """Augmentation and window sampling in the segmentation application: the
 training reader only, NiftyNet's layer order, fresh draws on every read, bad
 ranges named; weighted, balanced and resize sampling chosen by window_sampling."""
+import csv
+
 import nibabel as nib
 import numpy as np
 import pytest
@@ -170,16 +172,26 @@ def test_bad_augmentation_values_are_named(tmp_path, dataset, capsys, option, va
     assert 'Traceback' not in err
 
 
-def test_train_with_every_augmentation_and_balanced_sampling_then_infer_and_evaluate(
-        tmp_path, dataset):
+def test_augmented_balanced_training_with_histogram_normalisation_end_to_end(tmp_path,
+                                                                            dataset):
+    """Every augmentation, balanced sampling, histogram normalisation over an
+    otsu_plus mask, then inference and five metrics."""
     config = config_file(tmp_path, dataset)
-    assert main(['train', '-c', config, '--max_iter', '6', '--validation_every_n', '3',
-                 '--window_sampling', 'balanced']) == 0
-    assert (tmp_path / 'model' / 'models' / 'model.ckpt-6.index').exists()
-    assert main(['inference', '-c', config]) == 0
-    assert main(['evaluation', '-c', config]) == 0
-    table = (tmp_path / 'model' / 'evaluation' / 'evaluation.csv').read_text().splitlines()
-    assert len(table) > 1
+    options = ['--window_sampling', 'balanced', '--normalisation', 'True',
+               '--foreground_type', 'otsu_plus', '--normalise_foreground_only', 'True',
+               '--whitening', 'True']
+    assert main(['train', '-c', config, '--max_iter', '6', '--validation_every_n', '3']
+                + options) == 0
+    model = tmp_path / 'model'
+    assert (model / 'models' / 'model.ckpt-6.index').exists()
+    assert 'T1' in (model / 'histogram_ref_file.txt').read_text()   # trained landmarks
+    assert main(['inference', '-c', config] + options) == 0
+    metrics = 'dice,jaccard,sensitivity,hausdorff_distance,vol_diff'
+    assert main(['evaluation', '-c', config, '--evaluations', metrics] + options) == 0
+    with open(str(model / 'evaluation' / 'evaluation.csv')) as handle:
+        table = list(csv.DictReader(handle))
+    assert table and set(metrics.split(',')) <= set(table[0])
+    assert all(0.0 <= float(row['dice']) <= 1.0 for row in table)
 
 
 @pytest.mark.parametrize('sampling, sampler_class', [

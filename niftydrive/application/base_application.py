@@ -3,6 +3,7 @@ import logging
 
 import tensorflow.compat.v1 as tf
 
+from niftydrive.engine.application_optimiser import prepare_gradients
 from niftydrive.utilities.errors import UserInputError
 from niftydrive.utilities.util_common import list_depth_count, traverse_nested
 
@@ -23,6 +24,16 @@ def resolve_action(value):
         raise UserInputError('unknown action "{}": expected one of {}'.format(
             value, ', '.join(SUPPORTED_ACTIONS)))
     return matches[0]
+
+
+def training_or_validation_batch(samplers, is_validation):
+    """A batch of ``samplers[0]``, or of ``samplers[1]`` (the validation
+    sampler, when there is one) while ``is_validation`` is True."""
+    if len(samplers) > 1:
+        return tf.cond(tf.logical_not(is_validation),
+                       lambda: samplers[0].pop_batch_op(),
+                       lambda: samplers[1].pop_batch_op())
+    return samplers[0].pop_batch_op()
 
 
 class SingletonApplication(type):
@@ -143,6 +154,8 @@ class BaseApplication(metaclass=SingletonApplication):
 
         ``self.optimiser`` is one optimiser and ``gradients`` a list of
         ``(grad, var)``, or both are lists (one entry per optimiser).
+        ``[TRAINING] vars_to_freeze`` and ``gradient_clipping`` apply to
+        each optimiser's gradients.
         """
         if list_depth_count(gradients) > 2:
             optimisers = self.optimiser if isinstance(self.optimiser, (list, tuple)) \
@@ -150,9 +163,11 @@ class BaseApplication(metaclass=SingletonApplication):
             if len(optimisers) != len(gradients):
                 raise ValueError('{} optimisers for {} gradient lists'.format(
                     len(optimisers), len(gradients)))
+            gradients = prepare_gradients(gradients, self.action_param)
             self.gradient_op = [optimiser.apply_gradients(grads)
                                 for optimiser, grads in zip(optimisers, gradients)]
         else:
+            gradients = prepare_gradients([gradients], self.action_param)[0]
             self.gradient_op = self.optimiser.apply_gradients(gradients)
 
     def add_validation_flag(self):

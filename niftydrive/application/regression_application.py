@@ -70,7 +70,7 @@ class RegressionApplication(SegmentationApplication):
             phase = _param(self.action_param, 'dataset_to_infer', '') or (
                 INFER if data_partitioner.has_inference else ALL)
             self.readers = [self._reader(fields, phase)]
-            self.initialise_evaluator(None)
+            self.initialise_evaluator(self.action_param)
 
     @property
     def _error_map(self):
@@ -96,10 +96,20 @@ class RegressionApplication(SegmentationApplication):
             weight = crop(weight) if weight is not None else None
         self._create_optimiser()
         loss = self._minimise(
-            LossFunction(loss_type=_param(self.action_param, 'loss_type', 'L2Loss'))(
+            LossFunction(loss_type=self._loss_type())(
                 prediction, target, weight_map=weight), gradients_collector)
         rmse = tf.sqrt(tf.reduce_mean(tf.squared_difference(prediction, target)))
         self._report_training(outputs_collector, loss=loss, rmse=rmse)
+
+    def _loss_type(self):
+        """``[TRAINING] loss_type``; its default (Dice, a segmentation loss)
+        means L2Loss here, as NiftyNet's regression configs set."""
+        loss_type = _param(self.action_param, 'loss_type', 'L2Loss')
+        if loss_type == 'Dice':
+            LOGGER.info('loss_type Dice is a segmentation loss: regression uses '
+                        'L2Loss (set loss_type to L1Loss, L2Loss, RMSE, MAE or Huber)')
+            return 'L2Loss'
+        return loss_type
 
     def _connect_inference(self, outputs_collector):
         data = self.get_sampler()[0][0].pop_batch_op()

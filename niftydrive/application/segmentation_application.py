@@ -48,9 +48,11 @@ import os
 
 import tensorflow.compat.v1 as tf
 
-from niftydrive.application.base_application import BaseApplication
+from niftydrive.application.base_application import BaseApplication, \
+    training_or_validation_batch
 from niftydrive.engine.application_factory import (
-    ApplicationNetFactory, InitializerFactory, OptimiserFactory)
+    ApplicationNetFactory, InitializerFactory)
+from niftydrive.engine.application_optimiser import create_optimiser
 from niftydrive.engine.application_variables import CONSOLE, NETWORK_OUTPUT, TF_SUMMARIES
 from niftydrive.engine.image_window import location_name
 from niftydrive.engine.sampler_balanced import BalancedSampler
@@ -69,6 +71,7 @@ from niftydrive.layer.binary_masking import BinaryMaskingLayer
 from niftydrive.layer.discrete_label_normalisation import DiscreteLabelNormalisationLayer
 from niftydrive.layer.histogram_normalisation import HistogramNormalisationLayer
 from niftydrive.layer.mean_variance_normalisation import MeanVarNormalisationLayer
+from niftydrive.layer.crop import crop_to_spatial_shape
 from niftydrive.layer.pad import PadLayer
 from niftydrive.layer.loss_segmentation import LossFunction
 from niftydrive.layer.rand_bias_field import RandomBiasFieldLayer
@@ -81,6 +84,8 @@ from niftydrive.utilities.util_common import ParserNamespace
 
 LOGGER = logging.getLogger(__name__)
 
+#: the fields whose windows are cut together with the image's
+WINDOWED_FIELDS = ('image', 'label', 'weight', 'sampler')
 SUPPORTED_SAMPLING = ('uniform', 'weighted', 'balanced', 'resize')
 
 
@@ -157,7 +162,7 @@ class SegmentationApplication(BaseApplication):
             phase = _param(self.action_param, 'dataset_to_infer', '') or (
                 INFER if data_partitioner.has_inference else ALL)
             self.readers = [self._reader(['image'], phase)]
-            self.initialise_evaluator(None)   # evaluation after inference: defaults
+            self.initialise_evaluator(self.action_param)   # evaluates after inference
 
     def check_window_sampling(self):
         """``NETWORK window_sampling`` must name a sampler this application has."""
@@ -254,6 +259,12 @@ class SegmentationApplication(BaseApplication):
         reader.shape_independent_fields = self.SHAPE_INDEPENDENT_FIELDS
         reader.initialise(self.data_param, self.segmentation_param, rows)
         reader.label_fields = ('label',) if 'label' in fields else ()
+        if 'label' in fields and reader.num_channels('label') != 1:
+            label = reader.output_list[0]['label']
+            raise UserInputError(
+                'Subject {}: label {} has shape {}: a label map has one value per voxel '
+                '(3-D, or 2-D), not several time points or channels.'.format(
+                    reader.subject_id(0), label.file_path[0], tuple(label.shape)))
         reader.num_classes = self.num_classes
         if not self.is_training:
             self._check_trained()
@@ -324,7 +335,9 @@ class SegmentationApplication(BaseApplication):
         """The input sections' parameters, every section with a window size.
 
         NiftyNet required ``spatial_window_size`` in every input section; here
-        a section without one (e.g. the label's) takes the image's.
+        a section without one (e.g. the label's) takes the image's.  Labels
+        and weights may have their own window (e.g. a network's output size:
+        DeepMedic's 9^3 for 57^3 images); see :meth:`_match_output_and_label`.
         """
         image_size = ()
         for section in self._sections('image'):
@@ -336,10 +349,31 @@ class SegmentationApplication(BaseApplication):
                                  '[{}].'.format(self._sections('image')[0]))
         data_param = {}
         for section, param in self.data_param.items():
-            if not tuple(_param(param, 'spatial_window_size', ()) or ()):
+            size = tuple(_param(param, 'spatial_window_size', ()) or ())
+            if not size:
                 param = ParserNamespace(**dict(vars(param), spatial_window_size=image_size))
+            elif size != image_size and self._needs_image_window(section):
+                raise UserInputError(
+                    '[{}] spatial_window_size = {} differs from the image\'s {} ([{}]): '
+                    '{}; set it to {} or leave it empty.'.format(
+                        section, size, image_size, self._sections('image')[0],
+                        'images, sampling maps and (with resize sampling) every input '
+                        'of a window are cut with the same window', image_size))
             data_param[section] = param
         return data_param
+
+    def _needs_image_window(self, section):
+        """Whether input ``section`` must have the image's window size.
+
+        The image sections (channels of one window), the sampling map, and
+        with ``window_sampling = resize`` every windowed input must.  With
+        the other samplers a label or weight window is cut concentric with
+        the image's, so it may be smaller (a network with valid convolutions)
+        or larger.
+        """
+        fields = WINDOWED_FIELDS if self.check_window_sampling() == 'resize' \
+            else ('image', 'sampler')
+        return any(section in self._sections(field) for field in fields)
 
     # ------------------------------------------------------------- sampler
     def initialise_sampler(self):
@@ -424,12 +458,7 @@ class SegmentationApplication(BaseApplication):
             acti_func=_param(self.net_param, 'activation_function', 'relu'))
 
     def _training_batch(self):
-        samplers = self.get_sampler()[0]
-        if len(samplers) > 1:
-            return tf.cond(tf.logical_not(self.is_validation),
-                           lambda: samplers[0].pop_batch_op(),
-                           lambda: samplers[1].pop_batch_op())
-        return samplers[0].pop_batch_op()
+        return training_or_validation_batch(self.get_sampler()[0], self.is_validation)
 
     def connect_data_and_network(self, outputs_collector=None, gradients_collector=None):
         """One tower: loss and gradients (training) or window outputs (inference)."""
@@ -443,13 +472,18 @@ class SegmentationApplication(BaseApplication):
         image = tf.cast(data['image'], tf.float32)
         label = tf.cast(tf.round(data['label']), tf.int32)
         net_out = self.net(image, is_training=self.is_training)
+        net_out, label, weight = self._match_output_and_label(
+            net_out, label, data.get('weight'))
         self._create_optimiser()
         loss_func = LossFunction(n_class=self.num_classes,
                                  loss_type=_param(self.action_param, 'loss_type', 'Dice'))
         loss = self._minimise(loss_func(prediction=net_out, ground_truth=label,
-                                        weight_map=data.get('weight')), gradients_collector)
+                                        weight_map=weight), gradients_collector)
+        # multi-scale networks (HolisticNet) return a list in training: the
+        # loss averages over it; the Dice is that of the last (fused) output
+        final_out = net_out[-1] if isinstance(net_out, (list, tuple)) else net_out
         self._report_training(outputs_collector, loss=loss,
-                              dice=self._hard_dice(net_out, label))
+                              dice=self._hard_dice(final_out, label))
 
     def _minimise(self, data_loss, gradients_collector):
         """The loss plus weight decay, its gradients given to the collector."""
@@ -470,14 +504,38 @@ class SegmentationApplication(BaseApplication):
                                                     average_over_devices=True,
                                                     collection=collection)
 
+    def _match_output_and_label(self, net_out, label, weight=None):
+        """``(net_out, label, weight)`` over the same voxels.
+
+        The label (and weight) window is concentric with the image window;
+        a network may output another size (DeepMedic and other networks with
+        valid convolutions output less than their input; NiftyNet's configs
+        give the label window that output size, e.g. 9^3 for 57^3 images).
+        Along each axis the larger of output and label is cropped to the
+        centre of the smaller, so the loss compares the same voxels.
+        """
+        outputs = list(net_out) if isinstance(net_out, (list, tuple)) else [net_out]
+        out_size = outputs[-1].shape.as_list()[1:-1]
+        label_size = label.shape.as_list()[1:-1]
+        if len(out_size) != len(label_size) or out_size == label_size:
+            return net_out, label, weight
+        common = [min(a, b) for a, b in zip(out_size, label_size)]
+        if not getattr(self, '_logged_crop', False):
+            LOGGER.info('network output %s and label window %s differ: the loss uses '
+                        'their common centre %s', out_size, label_size, common)
+            self._logged_crop = True
+        outputs = [crop_to_spatial_shape(out, common) for out in outputs]
+        label = crop_to_spatial_shape(label, common)
+        if weight is not None:
+            weight = crop_to_spatial_shape(weight, common)
+        return (outputs if isinstance(net_out, (list, tuple)) else outputs[0]), label, weight
+
     def _create_optimiser(self):
-        """``self.optimiser`` from ``[TRAINING] optimiser`` and ``lr`` (once:
-        every tower shares it)."""
+        """``self.optimiser`` from ``[TRAINING] optimiser``, ``lr`` and
+        ``lr_schedule`` (once: every tower shares it)."""
         with tf.name_scope('Optimiser'):
             if self.optimiser is None:
-                self.optimiser = OptimiserFactory.create(
-                    _param(self.action_param, 'optimiser', 'adam')).get_instance(
-                        learning_rate=float(_param(self.action_param, 'lr', 0.01)))
+                self.optimiser = create_optimiser(self.action_param)
         return self.optimiser
 
     def _hard_dice(self, logits, label):

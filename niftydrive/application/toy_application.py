@@ -11,7 +11,7 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 
 from niftydrive.application.base_application import BaseApplication
-from niftydrive.engine.application_factory import OptimiserFactory
+from niftydrive.engine.application_optimiser import create_optimiser
 from niftydrive.engine.application_variables import CONSOLE, NETWORK_OUTPUT, \
     TF_SUMMARIES
 from niftydrive.engine.sampler_random_vector import RandomVectorSampler
@@ -104,10 +104,9 @@ class ToyApplication(BaseApplication):
                     labels=tf.zeros_like(fake_logits), logits=fake_logits))
             g_loss = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
                 labels=tf.ones_like(fake_logits), logits=fake_logits))
-        optimiser_class = OptimiserFactory.create(self.action_param.optimiser)
         if self.optimiser is None:
-            self.optimiser = [optimiser_class.get_instance(self.action_param.lr),
-                              optimiser_class.get_instance(self.action_param.lr)]
+            self.optimiser = [create_optimiser(self.action_param, 'd_lr'),
+                              create_optimiser(self.action_param, 'g_lr')]
         d_grads = self.optimiser[0].compute_gradients(
             d_loss, var_list=self.net.discriminator_variables())
         g_grads = self.optimiser[1].compute_gradients(

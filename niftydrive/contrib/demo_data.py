@@ -8,6 +8,12 @@ console script ``net_segment_demo_data``) writes, per subject,
 different on-disk orientations (RAS, LPS, PIR, a slightly oblique one ...),
 with different data types and byte orders, as real scanners' files are.
 
+``--kind gan`` writes the GAN demo's 2-D images and conditioning maps
+(``subjXX_frame_img.nii.gz``, ``subjXX_frame_cond.nii.gz``); ``--kind
+registration`` writes registration pairs
+(``subjXX_{fixed,moving}_{image,label}.nii.gz``, see
+:func:`make_registration_dataset`).
+
 ``--format png`` writes 2-D pictures instead (``subjXX_T1.png``, 8-bit grey,
 and ``subjXX_Label.png`` holding the class indices); it needs pillow.
 """
@@ -122,6 +128,56 @@ def make_dataset(output, subjects=10, shape=(48, 48, 48), seed=0, noise=0.3):
     return paths
 
 
+def _blob(grid, centre, radii):
+    return ((((grid - centre) / radii) ** 2).sum(axis=-1) <= 1.0).astype(np.uint8)
+
+
+#: the translation (voxels) from the fixed blob to the moving one
+REGISTRATION_SHIFT = (3, -2, 2)
+
+
+def registration_pair(shape=(32, 32, 32), rng=None, shift=REGISTRATION_SHIFT, noise=0.1):
+    """``(fixed_image, fixed_label, moving_image, moving_label)``: an
+    ellipsoidal blob of random size and position, and the same blob
+    translated by ``shift`` voxels; the moving image has the opposite
+    contrast (a second modality), both have Gaussian noise."""
+    rng = rng or np.random.RandomState()
+    shape = tuple(shape)
+    grid = np.stack(np.meshgrid(*[np.arange(n, dtype=np.float32) for n in shape],
+                                indexing='ij'), axis=-1)
+    radii = rng.uniform(0.15, 0.25, size=3) * np.array(shape)
+    centre = np.array(shape) / 2.0 + rng.uniform(-0.1, 0.1, size=3) * np.array(shape)
+    fixed_label = _blob(grid, centre, radii)
+    moving_label = _blob(grid, centre + np.asarray(shift), radii)
+    fixed_image = fixed_label + rng.normal(0.0, noise, size=shape)
+    moving_image = 1.0 - moving_label + rng.normal(0.0, noise, size=shape)
+    return (fixed_image.astype(np.float32), fixed_label,
+            moving_image.astype(np.float32), moving_label)
+
+
+def make_registration_dataset(output, subjects=4, shape=(32, 32, 32), seed=0,
+                              shift=REGISTRATION_SHIFT):
+    """Write ``subjects`` registration pairs into ``output``:
+    ``subjXX_{fixed,moving}_{image,label}.nii.gz`` (1.5 mm voxels; the moving
+    files have another origin, so outputs in the fixed geometry can be told
+    apart). Returns one ``(fixed_image, fixed_label, moving_image,
+    moving_label)`` path tuple per subject."""
+    rng = np.random.RandomState(seed)
+    fixed_affine = np.diag([1.5, 1.5, 1.5, 1.0])
+    moving_affine = fixed_affine.copy()
+    moving_affine[:3, 3] = [10.0, -5.0, 2.5]
+    names = ('fixed_image', 'fixed_label', 'moving_image', 'moving_label')
+    affines = (fixed_affine, fixed_affine, moving_affine, moving_affine)
+    paths = []
+    for index in range(subjects):
+        volumes = registration_pair(shape, rng, shift)
+        paths.append(tuple(
+            write_nifti(os.path.join(output, 'subj{:02d}_{}.nii.gz'.format(index + 1, name)),
+                        volume, affine, None if 'image' in name else '<u1')
+            for name, volume, affine in zip(names, volumes, affines)))
+    return paths
+
+
 def write_png(path, data):
     """Save a 2-D array as an 8-bit (values clipped to 0..255) PNG with pillow."""
     from niftydrive.utilities.util_import import require_module
@@ -150,21 +206,77 @@ def make_png_dataset(output, subjects=10, shape=(48, 48), seed=0, noise=0.3):
     return paths
 
 
+def gan_subject(shape=(32, 32), rng=None, noise=0.05):
+    """``(image, conditioning)`` 2-D arrays of a conditional GAN example.
+
+    The image is a bright disc (random centre and radius) on a dark, noisy
+    background, values in about [-1, 1]; the conditioning is a smooth bump
+    (a Gaussian of the disc's radius) at the disc's centre, values in [0, 1]:
+    a generator conditioned on it should put the disc there.
+    """
+    rng = rng or np.random.RandomState()
+    grid = np.stack(np.meshgrid(*[np.arange(n, dtype=np.float32) for n in shape],
+                                indexing='ij'), axis=-1)
+    radius = rng.uniform(0.12, 0.25) * min(shape)
+    centre = np.array([rng.uniform(radius, n - radius) for n in shape])
+    distance = np.sqrt(((grid - centre) ** 2).sum(axis=-1))
+    image = np.where(distance <= radius, 0.8, -0.8) + rng.normal(0.0, noise, size=shape)
+    conditioning = np.exp(-0.5 * (distance / radius) ** 2)
+    return image.astype(np.float32), conditioning.astype(np.float32)
+
+
+def make_gan_dataset(output, subjects=10, shape=(32, 32), seed=0):
+    """Write ``subjects`` 2-D subjects for the GAN demo into ``output``:
+    ``subjXX_frame_img.nii.gz`` and ``subjXX_frame_cond.nii.gz`` (see
+    :func:`gan_subject`); returns the list of (image, conditioning) paths."""
+    rng = np.random.RandomState(seed)
+    affine = np.eye(4)
+    paths = []
+    for index in range(subjects):
+        image, conditioning = gan_subject(tuple(shape), rng)
+        prefix = os.path.join(output, 'subj{:02d}_frame_'.format(index + 1))
+        paths.append((write_nifti(prefix + 'img.nii.gz', image, affine),
+                      write_nifti(prefix + 'cond.nii.gz', conditioning, affine)))
+    return paths
+
+
 def main(argv=None):
     """Command line entry point (``net_segment_demo_data``)."""
     parser = argparse.ArgumentParser(
         prog='net_segment_demo_data',
         description='Write a small synthetic NIfTI segmentation data set '
-                    '(subjXX_T1.nii.gz images, subjXX_Label.nii.gz labels).')
+                    '(subjXX_T1.nii.gz images, subjXX_Label.nii.gz labels), or '
+                    'another --kind of data.')
     parser.add_argument('--output', '-o', required=True, help='folder to write into')
     parser.add_argument('--subjects', '-n', type=int, default=10, help='number of subjects')
     parser.add_argument('--size', type=int, default=48, help='volume edge length in voxels')
     parser.add_argument('--seed', type=int, default=0, help='random seed')
     parser.add_argument('--format', choices=('nifti', 'png'), default='nifti',
                         help='3-D NIfTI volumes (default) or 2-D PNG pictures')
+    parser.add_argument('--kind', choices=('segmentation', 'gan', 'registration'),
+                        default='segmentation',
+                        help='segmentation images and labels (default); 2-D NIfTI '
+                             'images (subjXX_frame_img) with their conditioning maps '
+                             '(subjXX_frame_cond) for the GAN demo; or registration '
+                             'pairs (subjXX_{{fixed,moving}}_{{image,label}}: a blob and '
+                             'the same blob shifted by {} voxels)'.format(
+                                 REGISTRATION_SHIFT))
     args = parser.parse_args(argv)
     if args.subjects < 1 or args.size < 16:
         parser.error('--subjects must be >= 1 and --size >= 16')
+    if args.kind == 'gan':
+        paths = make_gan_dataset(args.output, args.subjects, (args.size,) * 2, args.seed)
+        print('Wrote {} GAN subjects ({}^2 pixels: images and conditioning maps) to '
+              '{}'.format(len(paths), args.size, os.path.abspath(args.output)))
+        return 0
+    if args.kind == 'registration':
+        if args.format != 'nifti':
+            parser.error('registration pairs are written as NIfTI only')
+        paths = make_registration_dataset(args.output, args.subjects, (args.size,) * 3,
+                                          args.seed)
+        print('Wrote {} registration pairs ({}^3 voxels) to {}'.format(
+            len(paths), args.size, os.path.abspath(args.output)))
+        return 0
     if args.format == 'png':
         try:
             paths = make_png_dataset(args.output, args.subjects, (args.size,) * 2, args.seed)

@@ -15,6 +15,7 @@ failure is re-raised after the clean-up (final checkpoint, threads stopped).
 """
 import logging
 import os
+import threading
 import time
 
 import tensorflow.compat.v1 as tf
@@ -33,12 +34,17 @@ from niftydrive.engine.checkpoint_io import BEST_ITER, FILE_PREFIX, \
     prepare_checkpoint_dir
 from niftydrive.engine.dataset_split import partition_data
 from niftydrive.engine.devices import device_string, session_config
+from niftydrive.engine.distributed_training import LocalTraining, \
+    training_process
 from niftydrive.engine.handler_base import disconnect_handler
 from niftydrive.engine.session_callables import SessionCallCache
 from niftydrive.engine.stop_signals import StopSignals, TerminationRequested
 from niftydrive.io.misc_io import get_latest_subfolder, touch_folder
 from niftydrive.layer.bn import BN_COLLECTION
 from niftydrive.utilities.errors import UserInputError
+from niftydrive.utilities.random_seed import set_random_seed
+from niftydrive.utilities.user_parameters_default import \
+    SYSTEM as SYSTEM_PARAMS
 from niftydrive.utilities.util_common import ParserNamespace, set_cuda_device
 
 # NiftyNet 0.3 imported these from this module; they live in their own now.
@@ -51,6 +57,9 @@ __all__ = ['ApplicationDriver', 'iter_generator', 'ConsoleLogger',
            'MissingCheckpointError', 'FILE_PREFIX']
 
 LOGGER = logging.getLogger(__name__)
+
+#: Seconds the exit after SIGTERM/Ctrl-C waits for sampler threads.
+SIGNAL_EXIT_WAIT = 3
 
 
 class InputExhausted(Exception):
@@ -101,6 +110,7 @@ class ApplicationDriver(object):
         self.is_training = True
         self.num_threads = 0
         self.num_gpus = 0
+        self.sampler_processes = 0
         self.model_dir = None
         self.summary_dir = None
         self.session_prefix = None
@@ -112,15 +122,19 @@ class ApplicationDriver(object):
         self.initial_iter = 0
         self.final_iter = 0
         self.event_handler_names = DEFAULT_EVENT_HANDLERS
+        self.nan_guard = True
+        self.stall_warning_seconds = 0
         self.iteration_generator_name = 'iteration_generator'
         self.outputs_collector = None
         self.gradients_collector = None
         self.workflow_param = {}  # every section, for handlers' own keys
+        self.cluster = LocalTraining()  # this process's part of the training
         self._coord = tf.train.Coordinator()
         self._data_partitioner = None
         self._event_handlers = []
         self._threads_stopped = False
         self._session_call = SessionCallCache()
+        self._stop_signals = StopSignals(on_signal=self._interrupt_input)
 
     # ------------------------------------------------------------------ setup
     def initialise_application(self, workflow_param, data_param=None):
@@ -144,19 +158,21 @@ class ApplicationDriver(object):
             raise UserInputError('the [SYSTEM] section is missing')
         if not getattr(system_param, 'model_dir', None):
             raise UserInputError('[SYSTEM] model_dir is not set')
+        self.cluster = training_process(workflow_param)  # may adapt params
         try:  # NiftyNet required it to exist; creating it is friendlier
             touch_folder(system_param.model_dir)
         except UserInputError as error:
             raise UserInputError('[SYSTEM] model_dir: {}'.format(error)) from None
         self.action = resolve_action(system_param.action)
         self.workflow_param = workflow_param
+        set_random_seed(getattr(system_param, 'random_seed', -1), self.graph)
         self.event_handler_names = tuple(
             getattr(system_param, 'event_handler', None) or DEFAULT_EVENT_HANDLERS)
         self.iteration_generator_name = getattr(
             system_param, 'iteration_generator', None) or 'iteration_generator'
         # unknown names are reported now, before any data is read
-        self._handler_classes = [EventHandlerFactory.create(name)
-                                 for name in self.event_handler_names]
+        self._handler_classes = self.cluster.handler_classes(
+            [EventHandlerFactory.create(name) for name in self.event_handler_names])
         self._generator_class = IteratorFactory.create(
             self.iteration_generator_name)
         self.is_training = self.action == TRAIN_ACTION
@@ -166,7 +182,13 @@ class ApplicationDriver(object):
             if self.is_training else 1
         self.num_gpus = system_param.num_gpus \
             if self.is_training else min(system_param.num_gpus, 1)
+        # worker processes instead of threads for the samplers (0: threads)
+        self.sampler_processes = getattr(system_param, 'sampler_processes', 0) \
+            if self.is_training else 0
         set_cuda_device(getattr(system_param, 'cuda_devices', ''))
+        self.stall_warning_seconds = getattr(
+            system_param, 'stall_warning_seconds',
+            SYSTEM_PARAMS['stall_warning_seconds'].default)
 
         # output folders
         self.model_dir = touch_folder(os.path.join(system_param.model_dir, 'models'))
@@ -178,6 +200,7 @@ class ApplicationDriver(object):
             self.initial_iter = train_param.starting_iter
             self.final_iter = max(train_param.max_iter, self.initial_iter)
             self.save_every_n = train_param.save_every_n
+            self.nan_guard = getattr(train_param, 'nan_guard', True)
             self.tensorboard_every_n = train_param.tensorboard_every_n
             self.max_checkpoints = max(train_param.max_checkpoints,
                                        self.max_checkpoints)
@@ -199,14 +222,13 @@ class ApplicationDriver(object):
                 raise UserInputError('inference needs an [INFERENCE] section')
             self.initial_iter = infer_param.inference_iter
             prepare_checkpoint_dir(self.model_dir, False, self.initial_iter)
-            action_param = infer_param
+            # inference evaluates its outputs when labels exist: the
+            # [EVALUATION] keys are visible, [INFERENCE] keys take precedence
+            action_param = ParserNamespace.merged(eval_param, infer_param)
         else:
             # evaluation reads what inference wrote: [INFERENCE] keys such as
             # save_seg_dir are visible, [EVALUATION] keys take precedence
-            merged = {}
-            for section in (infer_param, eval_param):
-                merged.update(vars(section) if section is not None else {})
-            action_param = ParserNamespace(**merged)
+            action_param = ParserNamespace.merged(infer_param, eval_param)
         self.outputs_collector = OutputsCollector(n_devices=max(self.num_gpus, 1))
 
         if app_param is None:
@@ -215,8 +237,8 @@ class ApplicationDriver(object):
         app_class = self._create_app(app_param.name)
         self.app = app_class(net_param, action_param, self.action)
 
-        self._data_partitioner = self._partition_data(
-            system_param, train_param, data_param)
+        self._data_partitioner = self.cluster.shard(self._partition_data(
+            system_param, train_param, data_param))
         self.app.initialise_dataset_loader(data_param, app_param,
                                            self._data_partitioner)
         if self.action == EVAL:
@@ -251,9 +273,9 @@ class ApplicationDriver(object):
         start_time = time.time()
         try:
             self._event_handlers = self.load_event_handlers()
-            with StopSignals():
+            with self._stop_signals:
                 self._create_graph(self.graph)
-                with tf.Session(config=self._tf_config(), graph=self.graph) \
+                with self.cluster.session(self.graph, self._tf_config()) \
                         as session, self.graph.as_default(), session.as_default():
                     try:
                         self._run_session(session, loop_status)
@@ -306,6 +328,7 @@ class ApplicationDriver(object):
             self.app.check_initialisations()
             engine_signal.SESS_STARTED.send(self.app, iter_msg=None,
                                             session=session)
+            self.initial_iter = self.cluster.first_iteration(self.initial_iter)
             self.loop(self._generator_class(**vars(self))(), session, loop_status)
         except InputExhausted as exhausted:
             # a finite sampler ran out; unless a sampler thread failed
@@ -345,13 +368,33 @@ class ApplicationDriver(object):
             LOGGER.warning('stopped early, incomplete loops')
 
     def _stop_sampler_threads(self):
-        """Stop the coordinator and close every sampler (joins threads)."""
+        """Stop the coordinator and close every sampler (joins threads;
+        after a stop signal, waits at most ``SIGNAL_EXIT_WAIT`` seconds
+        for them: a blocked sampler thread must not delay the exit)."""
         if self._coord.should_stop() and self._threads_stopped:
             return
         self._coord.request_stop()
         LOGGER.info('stopping sampling threads')
-        self.app.stop()
+        if self._stop_signals.received is None:
+            self.app.stop()
+        else:
+            stopper = threading.Thread(target=self.app.stop, daemon=True)
+            stopper.start()
+            stopper.join(SIGNAL_EXIT_WAIT)
+            if stopper.is_alive():
+                LOGGER.warning('sampler threads still busy after %d s: '
+                               'leaving them', SIGNAL_EXIT_WAIT)
         self._threads_stopped = True
+
+    def _interrupt_input(self, signum):
+        """On SIGTERM/SIGINT (from the signal watcher thread, at once):
+        close the input queues, so that an iteration waiting for a batch
+        that never comes returns and the run can save and stop."""
+        LOGGER.warning('signal %d received: stopping (the last completed '
+                       'iteration will be saved)', signum)
+        self._coord.request_stop()
+        if self.app is not None:
+            self.app.stop()
 
     # ------------------------------------------------------------------ graph
     def _create_graph(self, graph=None):
@@ -360,7 +403,7 @@ class ApplicationDriver(object):
         graph = self.graph if graph is None else graph
         assert isinstance(graph, tf.Graph)
         main_device = self._device_string(0, is_worker=False)
-        with graph.as_default(), tf.device(main_device):
+        with graph.as_default(), self.cluster.device_scope(), tf.device(main_device):
             self.app.initialise_network()
             self.app.add_validation_flag()
             bn_ops = None
@@ -375,7 +418,8 @@ class ApplicationDriver(object):
                         bn_ops = tf.get_collection(BN_COLLECTION, scope)
             if self.is_training and self.gradients_collector is not None:
                 with tf.name_scope('ApplyGradients'), \
-                        graph.control_dependencies(bn_ops or []):
+                        graph.control_dependencies(bn_ops or []), \
+                        self.cluster.gradient_scope(self.app):
                     self.app.set_network_gradient_op(
                         self.gradients_collector.gradients)
             with tf.name_scope('MergedOutputs'):
@@ -393,15 +437,19 @@ class ApplicationDriver(object):
     def loop(self, iteration_messages, session, loop_status):
         """Run each ``IterationMessage`` until the generator ends, the
         coordinator stops or a message says ``should_stop``."""
-        for iter_msg in iteration_messages:
-            if self._coord.should_stop():
-                return  # a sampler failed or the run is being stopped
-            self.app.set_iteration_update(iter_msg)
-            if iter_msg.should_stop:
-                break
-            self.loop_step(iter_msg, session, loop_status)
-            if iter_msg.should_stop:
-                break  # e.g. inference: every batch processed
+        with self._stop_signals.deferred():
+            for iter_msg in iteration_messages:
+                # a stop signal is raised here, between iterations
+                self._stop_signals.raise_if_requested()
+                if self._coord.should_stop():
+                    return  # a sampler failed or the run is being stopped
+                self.app.set_iteration_update(iter_msg)
+                if iter_msg.should_stop:
+                    break
+                self.loop_step(iter_msg, session, loop_status)
+                if iter_msg.should_stop:
+                    break  # e.g. inference: every batch processed
+            self._stop_signals.raise_if_requested()
         loop_status['normal_exit'] = True
 
     def loop_step(self, iter_msg, session, loop_status=None):
@@ -413,9 +461,13 @@ class ApplicationDriver(object):
         try:
             iter_msg.current_iter_output = self._session_call(
                 session, iter_msg.ops_to_run, iter_msg.data_feed_dict)
-        except tf.errors.OutOfRangeError:
-            # only here does an OutOfRangeError mean "no more windows"
-            raise InputExhausted(iter_msg) from None
+        except tf.errors.OpError as error:
+            # a stop signal closed the queues this iteration waited on
+            self._stop_signals.raise_if_requested()
+            if isinstance(error, tf.errors.OutOfRangeError):
+                # only here does an OutOfRangeError mean "no more windows"
+                raise InputExhausted(iter_msg) from None
+            raise
         if loop_status is not None and not iter_msg.is_validation:
             # the weights now are those of this iteration, whatever follows
             loop_status['current_iter'] = iter_msg.current_iter

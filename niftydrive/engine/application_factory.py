@@ -19,13 +19,13 @@ SUPPORTED_APP = {
         'niftydrive.application.regression_application.RegressionApplication',
     'net_classify':
         'niftydrive.application.classification_application.ClassificationApplication',
+    'net_gan': 'niftydrive.application.gan_application.GANApplication',
+    'net_reg': 'niftydrive.application.label_driven_registration.RegApp',
 }
 
 # NiftyNet applications that niftydrive does not provide (yet).
 NIFTYNET_APPS_NOT_AVAILABLE = {
-    'net_gan': 'GAN',
     'net_autoencoder': 'autoencoder',
-    'net_reg': 'registration',
 }
 
 SUPPORTED_NETWORK = {
@@ -69,18 +69,20 @@ SUPPORTED_EVENT_HANDLERS = {
         'niftydrive.engine.handler_network_output.OutputInterpreter',
     'console_logger': 'niftydrive.engine.handler_console.ConsoleLogger',
     'tensorboard_logger': 'niftydrive.engine.handler_tensorboard.TensorBoardLogger',
+    'nan_guard': 'niftydrive.engine.handler_nan_guard.NaNGuard',
     'best_model_saver': 'niftydrive.engine.handler_best_model.BestModelSaver',
     'early_stopper': 'niftydrive.engine.handler_early_stopping.EarlyStopper',
 }
 
 # The handlers of a run when ``[SYSTEM] event_handler`` is empty, in the
 # order they receive each signal: outputs are interpreted before they are
-# logged, logged before the checkpoint is written; the best model is saved
-# before early stopping ends a run.
+# logged, logged before the checkpoint is written; the NaN guard stops a
+# run before a non-finite iteration is logged or saved; the best model is
+# saved before early stopping ends a run.
 DEFAULT_EVENT_HANDLERS = (
     'model_restorer', 'sampler_threading', 'apply_gradients',
-    'output_interpreter', 'console_logger', 'tensorboard_logger',
-    'model_saver', 'best_model_saver', 'early_stopper')
+    'output_interpreter', 'nan_guard', 'console_logger',
+    'tensorboard_logger', 'model_saver', 'best_model_saver', 'early_stopper')
 
 SUPPORTED_ITERATION_GENERATORS = {
     'iteration_generator':
@@ -128,6 +130,10 @@ SUPPORTED_LOSS_CLASSIFICATION = {
 SUPPORTED_LOSS_AUTOENCODER = {
     'VariationalLowerBound':
         'niftydrive.layer.loss_autoencoder.variational_lower_bound',
+}
+
+SUPPORTED_LOSS_GAN = {
+    'CrossEntropy': 'niftydrive.layer.loss_gan.cross_entropy',
 }
 
 _SEG_EVAL = 'niftydrive.evaluation.segmentation_evaluations.'
@@ -283,6 +289,13 @@ class IteratorFactory(ModuleFactory):
 
     SUPPORTED = SUPPORTED_ITERATION_GENERATORS
     type_str = 'iteration generator'
+
+
+class LossGANFactory(ModuleFactory):
+    """GAN loss functions."""
+
+    SUPPORTED = SUPPORTED_LOSS_GAN
+    type_str = 'GAN loss'
 
 
 class LossAutoencoderFactory(ModuleFactory):

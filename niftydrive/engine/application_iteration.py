@@ -31,11 +31,16 @@ def _format_value(value):
     return str(value)
 
 
+#: Values the engine adds to an application's: shown after them.
+ENGINE_CONSOLE_VALUES = ('input_wait',)
+
+
 def format_console_values(values):
-    """``{'loss': 0.5, 'acc': 1}`` -> ``'acc=1, loss=0.5'`` (sorted by name;
-    floats to four significant digits)."""
+    """``{'loss': 0.5, 'acc': 1}`` -> ``'acc=1, loss=0.5'`` (sorted by name,
+    the engine's own values last; floats to four significant digits)."""
     return ', '.join('{}={}'.format(name, _format_value(values[name]))
-                     for name in sorted(values))
+                     for name in sorted(values, key=lambda name: (
+                         name in ENGINE_CONSOLE_VALUES, name)))
 
 
 class IterationMessage(object):

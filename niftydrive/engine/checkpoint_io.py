@@ -39,7 +39,12 @@ class DamagedCheckpointError(UserInputError):
     """A checkpoint file (state file, index or data) cannot be read."""
 
 
-class CheckpointWriteError(UserInputError):
+class OutputWriteError(UserInputError):
+    """A file of the run (checkpoint, event file) could not be written:
+    disk full, read-only folder."""
+
+
+class CheckpointWriteError(OutputWriteError):
     """A checkpoint could not be written (disk full, read-only folder)."""
 
 
@@ -128,7 +133,7 @@ def require_checkpoint(checkpoint_dir, iteration):
     (NiftyNet's "Failed to find" wording) listing the saved iterations when
     it does not exist."""
     prefix = checkpoint_prefix(checkpoint_dir, iteration)
-    if not tf.train.checkpoint_exists(prefix):
+    if not os.path.isfile(prefix + '.index'):
         raise MissingCheckpointError(
             'Failed to find checkpoint {}; iterations saved in {}: {}'.format(
                 prefix, checkpoint_dir,
@@ -242,6 +247,57 @@ def prepare_checkpoint_dir(checkpoint_dir, is_training, initial_iter,
                    '(iterations %s)', checkpoint_dir,
                    ', '.join(str(i) for i in existing) or 'none')
     remove_checkpoints(checkpoint_dir)
+
+
+def remove_unfinished_save(checkpoint_dir, iteration):
+    """Clean up after a save of ``iteration`` that failed; True if its
+    weights were written completely (TensorFlow names a checkpoint in the
+    state file only once its index and data are written: then only the
+    graph's ``.meta`` file was cut short), else every file of it is
+    deleted so no half-written checkpoint is listed."""
+    prefix = checkpoint_prefix(checkpoint_dir, iteration)
+    try:
+        state = tf.train.get_checkpoint_state(checkpoint_dir)
+        latest = state.model_checkpoint_path if state else None
+    except (ValueError, text_format.ParseError, tf.errors.OpError):
+        latest = None
+    complete = latest is not None and os.path.join(
+        checkpoint_dir, os.path.basename(latest)) == prefix
+    for path in glob.glob(glob.escape(prefix) + '.*'):
+        if complete and not path.endswith('.meta'):
+            continue
+        try:
+            os.remove(path)
+        except OSError:
+            pass
+    remove_temporary_files(checkpoint_dir)
+    return complete
+
+
+# what the file system said, as TensorFlow or Python reports it
+_WRITE_FAILURES = (
+    ('no space left', 'no space left on device'),
+    ('file too large', 'file size limit exceeded'),
+    ('read-only file system', 'read-only file system'),
+    ('permission denied', 'permission denied'),
+)
+
+
+def describe_write_error(error):
+    """A short phrase for a failed write: ``no space left on device``,
+    ``read-only file system``, ..."""
+    text = (getattr(error, 'message', None) or str(error)).lower()
+    if isinstance(error, OSError) and error.strerror:
+        text = error.strerror.lower()
+    for marker, phrase in _WRITE_FAILURES:
+        if marker in text:
+            return phrase
+    if isinstance(error, tf.errors.ResourceExhaustedError):
+        return 'no space left on device'
+    if isinstance(error, tf.errors.PermissionDeniedError):
+        return 'permission denied'
+    first_line = text.strip().splitlines()[0] if text.strip() else ''
+    return 'cannot write ({}: {})'.format(type(error).__name__, first_line)
 
 
 #: ``inference_iter = best`` (or -2): the best model saved by validation

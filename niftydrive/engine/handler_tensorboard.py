@@ -6,6 +6,8 @@ import tensorflow.compat.v1 as tf
 
 from niftydrive.engine.application_iteration import TRAIN, VALID
 from niftydrive.engine.application_variables import TF_SUMMARIES
+from niftydrive.engine.checkpoint_io import OutputWriteError, \
+    describe_write_error
 from niftydrive.engine.handler_base import EventHandler
 from niftydrive.engine.signal import ITER_FINISHED, ITER_STARTED, \
     SESS_FINISHED, SESS_STARTED
@@ -59,14 +61,29 @@ class TensorBoardLogger(EventHandler):
         if summary is not None and iter_msg.is_validation:
             summary = self.validation_round.add(iter_msg.current_iter, summary)
         if summary is not None and iter_msg.phase in self.writers:
-            self.writers[iter_msg.phase].add_summary(summary,
-                                                     iter_msg.current_iter)
+            writer = self.writers[iter_msg.phase]
+            try:
+                writer.add_summary(summary, iter_msg.current_iter)
+            except (RuntimeError, OSError, tf.errors.OpError) as failure:
+                # e.g. a full disk: stop, with one line naming the folder
+                raise OutputWriteError('{} while writing TensorBoard events '
+                                       'to {}'.format(
+                                           describe_write_error(failure),
+                                           writer.get_logdir())) from None
 
-    def close_writers(self, _sender, **_unused):
-        """Flush and close the event files."""
-        for writer in self.writers.values():
-            writer.close()
-        self.writers = {}
+    def close_writers(self, _sender, error=None, **_unused):
+        """Flush and close the event files (a failure is raised unless the
+        run is already ending with one)."""
+        writers, self.writers = self.writers, {}
+        for writer in writers.values():
+            try:
+                writer.close()
+            except (RuntimeError, OSError, tf.errors.OpError) as failure:
+                if error is None:
+                    raise OutputWriteError('{} while writing TensorBoard '
+                                           'events to {}'.format(
+                                               describe_write_error(failure),
+                                               writer.get_logdir())) from None
 
 
 class SummaryRound(object):

@@ -33,6 +33,9 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 
 from niftydrive.engine.image_window import N_SPATIAL
+from niftydrive.engine.input_wait import timed_dequeue
+from niftydrive.engine.window_memory import check_window_memory
+from niftydrive.utilities import random_seed
 
 LOGGER = logging.getLogger(__name__)
 
@@ -94,7 +97,9 @@ class InputBatchQueueRunner(object):
 
     def __init__(self, capacity, shuffle=True):
         self.capacity = max(int(capacity), 1)
-        self.shuffle = shuffle
+        # with [SYSTEM] random_seed, windows stay in order: see random_seed
+        self.shuffle = shuffle and not random_seed.is_seeded()
+        self._seed_index = random_seed.next_sampler_index()
         self._batch_size = 1
         self._window = None
         self.placeholders_dict = None
@@ -106,6 +111,7 @@ class InputBatchQueueRunner(object):
         self._close_op = None
         self._close_queue_op = None
         self._threads = []
+        self._workers = None
         self._session = None
         self._coordinator = None
         self._live_threads = 0
@@ -146,6 +152,8 @@ class InputBatchQueueRunner(object):
         enqueue_size = 1 if dynamic else max(int(enqueue_size), 1)
         self._batch_size = 1 if dynamic else max(int(dequeue_size), 1)
         self.capacity = int(max(self.capacity, round(self._batch_size * 2.5), enqueue_size))
+        check_window_memory(type(self).__name__, window.shapes, window.dtypes,
+                            self.capacity, self._batch_size)
         self.placeholders_dict = window.placeholders_dict(enqueue_size)
         names = sorted(self.placeholders_dict)
         holders = [self.placeholders_dict[name] for name in names]
@@ -182,10 +190,9 @@ class InputBatchQueueRunner(object):
                                'first'.format(type(self).__name__))
         with tf.name_scope('pop_batch'):
             if self._window.has_dynamic_shapes:
-                data = self._dequeue_func()
+                data = timed_dequeue(self._dequeue_func)
             else:
-                data = self._dequeue_func(self._batch_size)
-            data = dict(data)
+                data = timed_dequeue(lambda: self._dequeue_func(self._batch_size))
             for name, holder in self.placeholders_dict.items():
                 data[name].set_shape([self._batch_size] + holder.shape.as_list()[1:])
             data = {name: squeeze_spatial_temporal_dim(tensor)
@@ -228,7 +235,8 @@ class InputBatchQueueRunner(object):
                                  tuple(expected)))
         return value
 
-    def _push(self, windows):
+    def _push(self, windows, thread_index=0):
+        random_seed.seed_thread(self._seed_index, thread_index)
         session, coord = self._session, self._coordinator
         exhausted = False
         try:
@@ -287,26 +295,69 @@ class InputBatchQueueRunner(object):
 
     def run_threads(self, session, coord, num_threads=1):
         """Start ``num_threads`` threads that fill the queue from ``layer_op``."""
+        num_threads = max(int(num_threads), 1)
+        shared = _LockedIterator(self.layer_op()) if self.generator_shared else None
+        self._start_feeders(session, coord, [
+            shared if shared is not None else self.layer_op()
+            for _ in range(num_threads)])
+
+    def run_processes(self, session, coord, num_processes=1, seed=None):
+        """Fill the queue from ``num_processes`` worker processes, each running
+        ``layer_op`` (seeded ``seed + i``), through one feeding thread.
+
+        A sampler whose generator yields each window once
+        (``generator_shared``, e.g. a grid) gets one worker, so no window
+        is repeated.  See :mod:`niftydrive.engine.sampler_processes`.
+        """
+        from niftydrive.engine.sampler_processes import ProcessWindows
+        num_processes = max(int(num_processes), 1)
+        if self.generator_shared and num_processes > 1:
+            LOGGER.info('%s yields each window once: one worker process',
+                        type(self).__name__)
+            num_processes = 1
+        self._workers = ProcessWindows(
+            self.layer_op, self._windows_by_name, num_processes, seed=seed,
+            queue_length=max(self.capacity, 1), name=type(self).__name__,
+            reseed=self.reseed_worker)
+        self._start_feeders(session, coord, [self._workers])
+
+    def reseed_worker(self, seed):
+        """Called in each worker process: give the randomised (augmentation)
+        layers of ``self.reader`` their own stream.  Samplers with other
+        random state of their own override this."""
+        reader = getattr(self, 'reader', None)
+        for offset, layer in enumerate(getattr(reader, 'preprocessors', None) or ()):
+            if hasattr(layer, 'set_seed'):
+                layer.set_seed((seed * 7919 + offset) % 2 ** 32)
+
+    def _windows_by_name(self, output):
+        """A ``layer_op`` item keyed by input name (picklable for processes)."""
+        by_name = {holder: name for name, holder in self.placeholders_dict.items()}
+        return {by_name.get(key, key): np.asarray(value) for key, value in output.items()}
+
+    def _start_feeders(self, session, coord, window_iterators):
+        """One feeding thread per iterator of windows."""
         if self._queue is None:
             raise RuntimeError('{}: no queue to fill; call _create_queue_and_ops first'.format(
                 type(self).__name__))
         self._session, self._coordinator = session, coord
         self._closed = False
         self._last_output = None
-        num_threads = max(int(num_threads), 1)
-        shared = _LockedIterator(self.layer_op()) if self.generator_shared else None
-        self._live_threads = num_threads
+        self._live_threads = len(window_iterators)
         self._threads = []
-        for index in range(num_threads):
-            windows = shared if shared is not None else self.layer_op()
-            thread = threading.Thread(target=self._push, args=(windows,), daemon=True,
+        for index, windows in enumerate(window_iterators):
+            thread = threading.Thread(target=self._push, args=(windows, index), daemon=True,
                                       name='{}-{}'.format(type(self).__name__, index))
             self._threads.append(thread)
             thread.start()
 
     def close_all(self):
-        """Cancel the queue (pending enqueues and dequeues fail) and join the threads."""
+        """Cancel the queue (pending enqueues and dequeues fail), join the
+        threads and end any worker processes."""
         self._close(cancel=True)
+        workers, self._workers = getattr(self, '_workers', None), None
+        if workers is not None:
+            workers.close()
         for thread in self._threads:
             thread.join(timeout=10)
             if thread.is_alive():

@@ -7,8 +7,10 @@ that the sampler read from, and writes them. ``decode_batch`` returns False
 once it sees a stopping-signal row (any value < 0), which ends inference.
 
 Subclass it for a new way of assembling outputs (resizing, one value per
-image ...): implement ``decode_batch``; :meth:`crop_batch` removes borders
-and :meth:`log_inferred` records each written file in ``inferred.csv``.
+image ...): implement ``decode_batch``; :meth:`crop_batch` removes borders,
+:meth:`write_image` undoes the reader's preprocessing and geometry and
+writes an image-level array as NIfTI, and :meth:`log_inferred` records each
+written file in ``inferred.csv``.
 """
 import csv
 import logging
@@ -17,10 +19,17 @@ import os
 import numpy as np
 
 from niftydrive.engine.image_window import N_SPATIAL
+from niftydrive.io.image_loader import save_nifti
 
 LOGGER = logging.getLogger(__name__)
 
 INFERRED_CSV = 'inferred.csv'
+
+
+def subject_name(reader, image_id):
+    """The subject id of reader index ``image_id``."""
+    get = getattr(reader, 'get_subject_id', None) or reader.subject_id
+    return get(image_id)
 
 
 class ImageWindowsAggregator(object):
@@ -113,7 +122,40 @@ class ImageWindowsAggregator(object):
                                     (1,) * (N_SPATIAL - n_spatial) + window.shape[-1:])
         return window, location
 
-    def log_inferred(self, subject_name, filename):
+    def write_image(self, image_id, data, filename, name=None, interp_order=0,
+                    is_label=False, label_mapping=None):
+        """Write an image-level output ``[x, y, z, channels]`` built in the reader's space.
+
+        The reader's volume padding, resampling and reorientation are undone
+        (``interp_order``), label outputs are rounded and mapped back to label
+        values (``label_mapping``), and the result is saved as NIfTI with the
+        input image's affine in ``output_path``; the file is logged in
+        ``inferred.csv``.
+
+        :param name: the input whose file gives the geometry (default: the first)
+        :return: the path written
+        """
+        reference = self.reader.reference_image(image_id, name)
+        data = self.reader.to_original(image_id, data, interp_order, name)
+        if is_label:
+            data = np.round(data)
+            if label_mapping is not None:
+                data = label_mapping.backward(data)
+            data = data.astype(np.int32 if np.all(np.mod(data, 1) == 0) else np.float32)
+        else:
+            data = data.astype(np.float32)
+        original = reference.original_shape
+        if data.shape[-1] == 1:
+            data = data.reshape(original[:min(len(original), N_SPATIAL)])
+        else:
+            data = data.reshape(data.shape[:N_SPATIAL] + (1, data.shape[-1]))
+        path = os.path.join(self.output_path, filename)
+        save_nifti(data, reference.original_affine, path, reference.header().header)
+        self.log_inferred(subject_name(self.reader, image_id), filename)
+        LOGGER.info('Saved %s', path)
+        return path
+
+    def log_inferred(self, subject_name, filename):  # pylint: disable=redefined-outer-name
         """Append ``subject_name,<output_path>/filename`` to ``inferred.csv``.
 
         The file is emptied the first time a run logs to it.

@@ -24,18 +24,12 @@ import numpy as np
 
 from niftydrive.engine.image_window import N_SPATIAL
 from niftydrive.engine.sampler_grid import as_border, grid_spatial_coordinates
-from niftydrive.engine.windows_aggregator_base import INFERRED_CSV, ImageWindowsAggregator
-from niftydrive.io.image_loader import save_nifti
+from niftydrive.engine.windows_aggregator_base import INFERRED_CSV, ImageWindowsAggregator, \
+    subject_name
 
 LOGGER = logging.getLogger(__name__)
 
 __all__ = ['GridSamplesAggregator', 'INFERRED_CSV']
-
-
-def subject_name(reader, image_id):
-    """The subject id of reader index ``image_id``."""
-    get = getattr(reader, 'get_subject_id', None) or reader.subject_id
-    return get(image_id)
 
 
 class GridSamplesAggregator(ImageWindowsAggregator):
@@ -137,24 +131,8 @@ class GridSamplesAggregator(ImageWindowsAggregator):
     def _save(self, idx):
         data = self._volumes.pop(idx)
         self._pending.pop(idx, None)
-        reference = self.reader.reference_image(idx, self.name)
-        data = self.reader.to_original(idx, data, self.output_interp_order, self.name)
-        if self.is_label:
-            data = np.round(data)
-            if self.label_mapping is not None:
-                data = self.label_mapping.backward(data)
-            data = data.astype(np.int32 if np.all(np.mod(data, 1) == 0) else np.float32)
-        else:
-            data = data.astype(np.float32)
-        original = reference.original_shape
-        if data.shape[-1] == 1:
-            data = data.reshape(original[:min(len(original), N_SPATIAL)])
-        else:
-            data = data.reshape(data.shape[:N_SPATIAL] + (1, data.shape[-1]))
         subject_id = subject_name(self.reader, idx)
-        filename = '{}{}.nii.gz'.format(subject_id, self.prefix)
-        path = os.path.join(self.output_path, filename)
-        save_nifti(data, reference.original_affine, path, reference.header().header)
-        self.log_inferred(subject_id, filename)
+        path = self.write_image(idx, data, '{}{}.nii.gz'.format(subject_id, self.prefix),
+                                name=self.name, interp_order=self.output_interp_order,
+                                is_label=self.is_label, label_mapping=self.label_mapping)
         self.saved.append((subject_id, path))
-        LOGGER.info('Saved %s', path)

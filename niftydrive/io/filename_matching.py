@@ -13,6 +13,7 @@ import logging
 import os
 import re
 
+from niftydrive.io.misc_io import not_a_file_reason
 from niftydrive.utilities.errors import UserInputError
 
 LOGGER = logging.getLogger(__name__)
@@ -113,8 +114,16 @@ class KeywordsMatching(object):
                     '(pattern: {}).'.format(section_name, folder, self.describe()))
             for filename in sorted(os.listdir(folder)):
                 full = os.path.join(folder, filename)
-                if os.path.isfile(full) and self.file_matches(filename):
-                    found.append((self.subject_id(filename), full))
+                if not self.file_matches(filename):
+                    continue
+                reason = not_a_file_reason(full)
+                if reason:   # dropping it would hide the subject's image
+                    raise UserInputError(
+                        'Input section [{}]: {} (subject {}) {}; remove it or '
+                        'exclude it with filename_not_contains.'.format(
+                            section_name, full, self.subject_id(filename),
+                            reason))
+                found.append((self.subject_id(filename), full))
         if not found:
             raise UserInputError(
                 'Input section [{}]: no image file ({}) matches {}.'.format(

@@ -25,6 +25,7 @@ import nibabel as nib
 import numpy as np
 from nibabel import orientations as ornt_mod
 
+from niftydrive.io.misc_io import not_a_file_reason
 from niftydrive.utilities.errors import UserInputError
 from niftydrive.utilities.util_import import require_module
 
@@ -241,8 +242,9 @@ def load_image(path, subject_id=None, loader=None):
 
     :raises UserInputError: missing or empty file, no loader could read it
     """
-    if not os.path.isfile(path):
-        raise UserInputError('Image {} does not exist.'.format(_name(path, subject_id)))
+    reason = not_a_file_reason(path)
+    if reason:
+        raise UserInputError('Image {} {}.'.format(_name(path, subject_id), reason))
     if os.path.getsize(path) == 0:
         raise UserInputError('Image {} is empty (0 bytes).'.format(_name(path, subject_id)))
     try:

@@ -186,6 +186,7 @@ class ImageReader(Layer):
         self._cache.clear()
         for idx in range(self.num_subjects):
             self.spatial_shape(idx)   # shapes checked now, not in a sampler thread
+        self._check_channels()
         for name in names:
             LOGGER.info('Image reader: loading [%s] from %s (%d subjects)', name,
                         ', '.join(self._input_sources[name]), len(self.output_list))
@@ -371,6 +372,21 @@ class ImageReader(Layer):
         return tuple(int(s + 2 * p) if s > 1 else int(s)
                      for s, p in zip(shape, self._padding()))
 
+    def _check_channels(self):
+        """Every subject's field has the first subject's time points and
+        modalities (a 4-D image among 3-D ones would fail in a sampler)."""
+        first = self.output_list[0]
+        for idx, subject in enumerate(self.output_list[1:], start=1):
+            for name, image in subject.items():
+                if tuple(image.shape[3:]) != tuple(first[name].shape[3:]):
+                    raise UserInputError(
+                        'Subject {}: {} {} has shape {} but {} of subject {} '
+                        'has {}: every subject\'s {} needs the same number of '
+                        'time points/channels (3-D vs 4-D?).'.format(
+                            self.subject_id(idx), name, image.file_path[0],
+                            tuple(image.shape), first[name].file_path[0],
+                            self.subject_id(0), tuple(first[name].shape), name))
+
     def num_channels(self, name):
         """Channels of a field, ``time x modalities`` (from the first subject)."""
         shape = self.output_list[0][name].shape
@@ -529,10 +545,29 @@ class ImageReader(Layer):
             if isinstance(layer, DiscreteLabelNormalisationLayer) and self.num_classes \
                     and layer.is_ready() and len(layer.mapping) > self.num_classes:
                 raise UserInputError(
-                    'num_classes = {} but the labels ({}) have {} distinct values {}: raise '
-                    'num_classes in the config.'.format(
+                    'num_classes = {} but the labels ({}) have {} distinct values {}{}: '
+                    'raise num_classes in the config, or fix the label file.'.format(
                         self.num_classes, ','.join(layer.modalities), len(layer.mapping),
-                        layer.mapping.tolist()[:20]))
+                        layer.mapping.tolist()[:20], self._rarest_label_files(
+                            layer.image_name)))
+
+    def _rarest_label_files(self, field):
+        """``'; value 7 only in FILE (subject S)'``: where the label values found
+        in the fewest subjects are, the likely culprits of too many classes."""
+        owners = {}
+        for idx, subject in enumerate(self.output_list):
+            for value in np.unique(subject[field].get_data()):
+                owners.setdefault(float(value), []).append(idx)
+        fewest = min(len(subjects) for subjects in owners.values())
+        if fewest * 2 > self.num_subjects:
+            return ''   # no outlier: every value is common
+        rare = [(value, subjects) for value, subjects in sorted(owners.items())
+                if len(subjects) == fewest]
+        return ''.join(
+            '; value {:g} only in {}'.format(value, ', '.join(
+                '{} (subject {})'.format(self.output_list[idx][field].file_path[0],
+                                         self.subject_id(idx)) for idx in subjects[:3]))
+            for value, subjects in rare[:3]) + ('; ...' if len(rare) > 3 else '')
 
     @property
     def label_mapping(self):

@@ -13,10 +13,12 @@ to ``output_pixdim`` (spline order ``interp_order``); as in NiftyNet, images
 of spatial rank 2 are not (those settings are ignored for them).
 """
 import logging
+import os
 
 import numpy as np
 
 from niftydrive.io.image_loader import SpatialImage, load_image
+from niftydrive.io.misc_io import resolve_file_name
 from niftydrive.utilities.errors import UserInputError
 
 LOGGER = logging.getLogger(__name__)
@@ -34,6 +36,22 @@ def _as_tuple(value, length, what):
             not nested or all(v is None or isinstance(v, (list, tuple)) for v in value)):
         return tuple(value)
     return (value,) * length
+
+
+def _resolve_image_path(path):
+    """``path`` made absolute; a relative path that does not exist from the
+    current folder is looked up in the niftydrive home folder, as NiftyNet
+    did. A path found nowhere is returned unchanged, so that reading it gives
+    the error naming the subject and the file."""
+    if os.path.lexists(path):
+        return os.path.abspath(path)
+    if os.path.isabs(path):
+        return path
+    from niftydrive.utilities.niftydrive_global_config import NiftyNetGlobalConfig
+    try:
+        return resolve_file_name(path, (NiftyNetGlobalConfig().get_niftydrive_home_folder(),))
+    except UserInputError:
+        return path
 
 
 class Loadable(object):
@@ -78,7 +96,7 @@ class DataFromFile(Loadable):
                                  'got {!r}'.format(path_array))
         if not paths or any(not path for path in paths):
             raise UserInputError('empty file name in {!r}'.format(path_array))
-        self._file_path = paths
+        self._file_path = tuple(_resolve_image_path(path) for path in paths)
 
     @property
     def name(self):
@@ -269,6 +287,7 @@ class ImageFactory(object):
             raise UserInputError('No file_path provided; check the input sections of '
                                  'the config.')
         paths = (file_path,) if isinstance(file_path, str) else tuple(file_path)
+        paths = tuple(_resolve_image_path(str(path)) if path else path for path in paths)
         loaders = kwargs.get('loader')
         loader = loaders[0] if isinstance(loaders, (list, tuple)) and loaders else loaders
         header = load_image(paths[0], kwargs.get('subject_id'), loader or None)

@@ -105,15 +105,26 @@ class TrainableLayer(Layer):
                        for var in self.trainable_variables()))
 
     def regularizer_loss(self):
-        """Sum of the regularisation losses of this layer's variables
-        (``0.0`` when none was set)."""
+        """The regularisation loss tensors of this layer's variables, a list
+        (empty when no regulariser was set), as NiftyNet returned them; sum
+        them with ``tf.add_n``."""
         prefix = self._scope_prefix()
-        losses = [loss for loss in
-                  tf.get_collection(tf.GraphKeys.REGULARIZATION_LOSSES)
-                  if loss.op.name.startswith(prefix)]
-        if not losses:
-            return tf.constant(0.0)
-        return tf.add_n(losses)
+        return [loss for loss in
+                tf.get_collection(tf.GraphKeys.REGULARIZATION_LOSSES)
+                if loss.op.name.startswith(prefix)]
+
+    def restore_from_checkpoint(self, checkpoint_name, scope=None):
+        """Start this layer's variables from checkpoint ``checkpoint_name``
+        instead of their initialisers (fine-tuning).
+
+        ``scope`` is the variables' scope in the checkpoint (default: this
+        layer's own scope). The request is put in the ``RESTORABLE``
+        collection, which ``global_vars_init_or_restore`` carries out when
+        the driver initialises the variables.
+        """
+        from niftydrive.engine.application_variables import RESTORABLE
+        own_scope = self.layer_scope().name
+        tf.add_to_collection(RESTORABLE, (own_scope, checkpoint_name, scope or own_scope))
 
     def to_string(self):
         """Class name, scope and the shapes of the trainable variables."""

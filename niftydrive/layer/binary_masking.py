@@ -26,20 +26,26 @@ SUPPORTED_MULTIMOD_MASK_TYPES = ('or', 'and', 'multi')
 
 
 def otsu_threshold(image, bins=256):
-    """Otsu's threshold: the intensity maximising the between-class variance."""
+    """Otsu's threshold: the intensity maximising the between-class variance.
+
+    When a range of empty histogram bins gives the same maximum (two well
+    separated intensity groups) the middle of that range is returned.
+    """
     values = np.asarray(image, dtype=np.float64).ravel()
     low, high = values.min(), values.max()
     if low == high:
         return low
     counts, edges = np.histogram(values, bins=bins, range=(low, high))
     centres = (edges[:-1] + edges[1:]) / 2.0
-    weight_low = np.cumsum(counts)
-    weight_high = weight_low[-1] - weight_low
-    sum_low = np.cumsum(counts * centres)
+    weight_low = np.cumsum(counts)[:-1]
+    weight_high = values.size - weight_low
+    sum_low = np.cumsum(counts * centres)[:-1]
     mean_low = sum_low / np.maximum(weight_low, 1)
-    mean_high = (sum_low[-1] - sum_low) / np.maximum(weight_high, 1)
+    mean_high = (np.sum(counts * centres) - sum_low) / np.maximum(weight_high, 1)
     between = weight_low * weight_high * (mean_low - mean_high) ** 2
-    return centres[int(np.argmax(between[:-1]))] if len(between) > 1 else centres[0]
+    best = np.flatnonzero(between >= between.max() * (1 - 1e-9))
+    # class "low" holds bins 0..k: the threshold is the upper edge of bin k
+    return (edges[best[0] + 1] + edges[best[-1] + 1]) / 2.0
 
 
 def _check_choice(value, choices, key):

@@ -35,3 +35,21 @@ class CropLayer(Layer):
                   [slice(b, -b if b else None) for b in borders] +
                   [slice(None)])
         return inputs[tuple(slices)]
+
+
+def crop_to_spatial_shape(inputs, spatial_shape):
+    """The centre of ``inputs`` (``[batch, spatial..., channels]``) with
+    ``spatial_shape``: each axis larger than the target loses
+    ``(size - target) // 2`` voxels at its start and the rest at its end,
+    as a sampler places a smaller window inside a larger one."""
+    sizes = inputs.shape.as_list()[1:-1]
+    if len(sizes) != len(spatial_shape) or any(
+            size is None or size < target for size, target in zip(sizes, spatial_shape)):
+        raise ValueError('cannot crop spatial shape {} to {}'.format(
+            sizes, list(spatial_shape)))
+    slices = [slice(None)]
+    for size, target in zip(sizes, spatial_shape):
+        start = (size - target) // 2
+        slices.append(slice(start, start + target))
+    slices.append(slice(None))
+    return inputs[tuple(slices)]

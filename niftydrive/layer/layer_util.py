@@ -112,7 +112,8 @@ def resize_3d(volume, shape, interp_order=1):
     shape = tuple(int(m) for m in shape)
     if tuple(volume.shape) == shape:
         return volume
-    axes = [(np.arange(m) + 0.5) * (n / float(m)) - 0.5 for n, m in zip(volume.shape, shape)]
-    coordinates = np.meshgrid(*axes, indexing='ij')
-    return scipy.ndimage.map_coordinates(volume, coordinates, order=int(interp_order),
-                                         mode='nearest')
+    step = np.array([n / float(m) for n, m in zip(volume.shape, shape)])
+    # a diagonal matrix takes scipy's fast separable path
+    return scipy.ndimage.affine_transform(volume, step, offset=0.5 * step - 0.5,
+                                          output_shape=shape, order=int(interp_order),
+                                          mode='nearest')

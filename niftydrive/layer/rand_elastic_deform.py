@@ -67,6 +67,7 @@ class RandomElasticDeformationLayer(RandomisedLayer):
         self._coefficients = None
         self._do_augmentation = False
         self._field_cache = (None, None)
+        self._coordinates_cache = (None, None)
 
     def randomise(self, image_dict=None):
         """Draw whether to deform this time and, if so, the mesh coefficients."""
@@ -74,6 +75,7 @@ class RandomElasticDeformationLayer(RandomisedLayer):
         mesh = (self.num_controlpoints + 3,) * 3
         self._coefficients = self.rng.normal(0.0, self.std_deformation_sigma, size=(3,) + mesh)
         self._field_cache = (None, None)
+        self._coordinates_cache = (None, None)
 
     @property
     def do_augmentation(self):
@@ -97,11 +99,12 @@ class RandomElasticDeformationLayer(RandomisedLayer):
         return field
 
     def _apply_bspline_transformation(self, volume, interp_order=3):
-        field = self.displacement(volume.shape)
-        grid = np.meshgrid(*[np.arange(n, dtype=float) for n in volume.shape], indexing='ij')
-        coordinates = [g + d for g, d in zip(grid, field)]
-        return scipy.ndimage.map_coordinates(volume, coordinates, order=interp_order,
-                                             mode='constant', cval=0.0)
+        shape = tuple(volume.shape)
+        if self._coordinates_cache[0] != shape:   # shared by the fields of one draw
+            field = self.displacement(shape)
+            self._coordinates_cache = (shape, np.indices(shape, dtype=float) + field)
+        return scipy.ndimage.map_coordinates(volume, self._coordinates_cache[1],
+                                             order=interp_order, mode='constant', cval=0.0)
 
     def layer_op(self, inputs, interp_orders, *args, **kwargs):
         """Warp every field of ``inputs`` (dict ``field -> [x, y, z, c]``) when drawn."""

@@ -54,13 +54,13 @@ SEGMENTATION = make_section(
     Param('min_sampling_ratio', to_float, 0.0,
           'Minimum fraction of a window covered by each label '
           '(balanced/weighted sampling)',
-          check=FRACTION),
+          check=FRACTION, supported=False),
     Param('min_numb_labels', to_int, 1,
           'Minimum number of labels a sampled window contains',
-          check=AT_LEAST_1),
+          check=AT_LEAST_1, supported=False),
     Param('rand_samples', to_int, 0,
           'Number of windows sampled at random positions',
-          check=AT_LEAST_0),
+          check=AT_LEAST_0, supported=False),
     Param('evaluation_units', to_str, 'foreground',
           'What each evaluation row measures, comma-separated: foreground '
           '(each non-zero label), label (each label, background included), '
@@ -119,13 +119,20 @@ CLASSIFICATION = make_section(
           'Map label values to 0..num_classes-1'),
 )
 
+def _registration_input(name, what):
+    return Param(name, str_array, (), 'The input section of the {}'.format(what))
+
+
 REGISTRATION = make_section(
-    _input_names('fixed_image', 'fixed image'),
-    _input_names('fixed_label', 'fixed label'),
-    _input_names('moving_image', 'moving image'),
-    _input_names('moving_label', 'moving label'),
+    _registration_input('fixed_image', 'fixed images (each subject\'s moving '
+                        'image is registered to its fixed image)'),
+    _registration_input('fixed_label', 'fixed labels (training)'),
+    _registration_input('moving_image', 'moving images'),
+    _registration_input('moving_label', 'moving labels (training; at inference '
+                        'warped too when set)'),
     Param('label_normalisation', str2boolean, False,
-          'Map label values to 0..n-1'),
+          'Map label values to 0..n-1 (NiftyNet parsed it for registration '
+          'but never used it)', supported=False),
 )
 
 CUSTOM = make_section(
@@ -198,3 +205,17 @@ def custom_param(key):
     """A ``Param`` for an undeclared key of an open section (generic syntax)."""
     return Param(key, parse_literal, None,
                  'application-specific parameter (generic value syntax)')
+
+
+def add_customised_args(parser, task_name):
+    """Add the keys of application section ``task_name`` (e.g.
+    ``'SEGMENTATION'``, any case) to the argparse ``parser`` (NiftyNet's helper).
+
+    :raises NotImplementedError: no such application section (as NiftyNet)
+    """
+    from niftydrive.utilities.user_parameters_default import add_section_args
+    section = str(task_name).upper()
+    if section not in SUPPORTED_ARG_SECTIONS:
+        raise NotImplementedError('no application section [{}]; known: {}'.format(
+            section, ', '.join(SUPPORTED_ARG_SECTIONS)))
+    return add_section_args(parser, SUPPORTED_ARG_SECTIONS[section])

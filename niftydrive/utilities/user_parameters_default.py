@@ -16,7 +16,8 @@ from niftydrive.utilities.user_parameters_helper import (
 SYSTEM_SECTIONS = ('SYSTEM', 'NETWORK', 'TRAINING', 'INFERENCE', 'EVALUATION')
 SUPPORTED_ACTIONS = ('train', 'inference', 'evaluation')
 
-NOT_USED_YET = ' [NiftyNet parameter, read but not used by niftydrive yet]'
+NOT_SUPPORTED_YET = ' [NiftyNet key not supported by niftydrive yet: a value ' \
+    'other than the default is refused]'
 
 # Ranges shared by several keys.
 AT_LEAST_0 = Range(0)
@@ -50,15 +51,19 @@ class Param(object):
     given on the command line, against the current directory).  ``choices``
     limits the accepted values; ``check``, a ``Range``, bounds a numeric
     value (every item of a tuple).  Numeric keys without a ``check`` still
-    refuse ``inf``/``nan`` and integers beyond 32 bits.
+    refuse ``inf``/``nan`` and integers beyond 32 bits.  ``supported=False``
+    declares a NiftyNet key niftydrive does not implement yet: NiftyNet's
+    configs that leave it at its default read unchanged, any other value is
+    refused (never parsed and ignored).
     """
 
     def __init__(self, name, parse, default, help_text, path=False,
-                 choices=None, check=None):
+                 choices=None, check=None, supported=True):
         self.name = name
         self.parse = parse
         self.default = default
-        self.help = help_text
+        self.supported = supported
+        self.help = help_text + ('' if supported else NOT_SUPPORTED_YET)
         self.path = path
         self.choices = choices
         self.declared_check = check
@@ -91,6 +96,12 @@ SYSTEM = make_section(
           'Number of training towers (GPUs; on a machine without GPUs the '
           'towers run on CPU devices)',
           check=Range(0, 64)),
+    Param('sampler_processes', to_int, 0,
+          'Training samplers run in this many worker processes (each seeded '
+          'differently; windows reach the queue through one thread) instead '
+          'of num_threads threads: for augmentation-heavy pipelines, whose '
+          'numpy work holds the GIL; 0: threads',
+          check=Range(0, 64)),
     Param('model_dir', to_str, '',
           'Folder for checkpoints (models/), TensorBoard logs (logs/), '
           'settings and log files; empty: <config folder>/model',
@@ -101,12 +112,47 @@ SYSTEM = make_section(
     Param('event_handler', str_array, (),
           'The run\'s event handlers, in the order they receive each signal: '
           'short names (model_restorer, sampler_threading, apply_gradients, '
-          'output_interpreter, console_logger, tensorboard_logger, '
-          'model_saver, best_model_saver, early_stopper) or dotted paths of '
-          'handler classes; empty: all of these'),
+          'output_interpreter, nan_guard, console_logger, '
+          'tensorboard_logger, model_saver, best_model_saver, early_stopper) '
+          'or dotted paths of handler classes; empty: all of these'),
+    Param('console_every_n', to_int, 0,
+          'Log a training line every n iterations (and the first and last), '
+          'with iteration/total, steps/s, samples/s, elapsed time and ETA; '
+          'validation: one line per round (every iteration when n = 1); '
+          '0: n such that a run logs about 200 training lines. A terminal '
+          'also gets a live progress bar', check=AT_LEAST_0),
+    Param('random_seed', to_int, -1,
+          'Seed of Python\'s and numpy\'s generators, TensorFlow\'s graph '
+          'and every sampler thread (the queues then keep windows in '
+          'order): two runs with the same seed and num_threads = 1 compute '
+          'the same losses; < 0: not seeded', check=Range(-1)),
     Param('iteration_generator', to_str, 'iteration_generator',
           'The iteration generator class: iteration_generator (training '
           'with interleaved validation, or inference) or a dotted path'),
+    Param('stall_warning_seconds', to_float, 60.0,
+          'Warn when an iteration has waited this many seconds for its '
+          'input batch (the input pipeline is stalled), and again every as '
+          'many seconds until it arrives; <= 0: never'),
+    Param('distributed_mode', to_str, 'async',
+          'Training on a cluster (cluster_spec or TF_CONFIG): async (each '
+          'worker applies its own updates) or sync (SyncReplicasOptimizer: '
+          'every step aggregates the gradients of all workers)',
+          choices=('async', 'sync')),
+    Param('cluster_spec', to_str, '',
+          'The TensorFlow cluster as JSON, as TF_CONFIG\'s "cluster": '
+          '{"ps": ["host0:2222"], "worker": ["host1:2222", "host2:2222"]} '
+          '(worker 0 is the chief, the only process writing files); empty: '
+          'TF_CONFIG, or one process'),
+    Param('job_name', to_str, '',
+          'This process\'s job in the cluster: ps or worker; empty: '
+          'TF_CONFIG\'s task type', choices=('', 'ps', 'worker')),
+    Param('task_index', to_int, -1,
+          'This process\'s index in its job; -1: TF_CONFIG\'s task index (0 '
+          'without one)', check=Range(-1, 1024)),
+    Param('local_workers', to_int, 0,
+          'net_run train on one machine as a cluster: 1 parameter server and '
+          'this many workers as subprocesses on loopback ports (signals are '
+          'forwarded); 0: one process', check=Range(0, 64)),
 )
 
 NETWORK = make_section(
@@ -119,7 +165,7 @@ NETWORK = make_section(
           check=AT_LEAST_1),
     Param('smaller_final_batch_mode', to_str, 'pad',
           'How a final incomplete batch is handled: pad, drop or dynamic',
-          choices=('pad', 'drop', 'dynamic')),
+          choices=('pad', 'drop', 'dynamic'), supported=False),
     Param('decay', to_float, 0.0, '[Training only] Weight decay factor',
           check=AT_LEAST_0),
     Param('reg_type', to_str, 'L2', '[Training only] Regulariser type'),
@@ -168,7 +214,7 @@ NETWORK = make_section(
           'training subjects (saved to histogram_ref_file), applied before '
           'whitening at training and inference'),
     Param('rgb_normalisation', str2boolean, False,
-          'Apply RGB histogram equalisation' + NOT_USED_YET),
+          'Apply RGB histogram equalisation', supported=False),
     Param('whitening', str2boolean, False,
           'Whiten each image (zero mean, unit variance per modality; over '
           'the foreground when normalise_foreground_only)'),
@@ -181,7 +227,7 @@ NETWORK = make_section(
           'Initialiser of bias parameters'),
     Param('keep_prob', to_float, 1.0,
           'Dropout keep probability, for networks that support dropout',
-          check=Range(0, 1, low_open=True)),
+          check=Range(0, 1, low_open=True), supported=False),
 )
 
 TRAINING = make_section(
@@ -237,8 +283,28 @@ TRAINING = make_section(
     Param('proportion_to_deform', to_float, 0.5,
           'Elastic deformation: fraction (0..1) of subject reads deformed',
           check=FRACTION),
-    Param('lr', to_float, 0.01, 'Learning rate',
+    Param('lr', to_float, 0.01, 'Learning rate (the peak rate under '
+          'lr_schedule)',
           check=POSITIVE),
+    Param('lr_schedule', to_str, 'constant',
+          'Learning rate over the iterations (n = updates so far): constant; '
+          'step (lr * lr_decay_rate ^ floor(n / lr_decay_steps)); exponential '
+          '(lr * lr_decay_rate ^ (n / lr_decay_steps)); cosine (from lr to 0 '
+          'over lr_decay_steps, or max_iter when 0); warmup (constant after '
+          'lr_warmup_steps). Shown on the console and in TensorBoard',
+          choices=('constant', 'step', 'exponential', 'cosine', 'warmup')),
+    Param('lr_decay_steps', to_int, 0,
+          'Iterations per decay of the step/exponential schedules; the span '
+          'of cosine (0: max_iter)', check=AT_LEAST_0),
+    Param('lr_decay_rate', to_float, 0.1,
+          'Factor per lr_decay_steps of the step/exponential schedules',
+          check=POSITIVE),
+    Param('lr_warmup_steps', to_int, 0,
+          'Linear warm-up over the first n iterations (from lr/n to lr), '
+          'before any lr_schedule; 0: none', check=AT_LEAST_0),
+    Param('gradient_clipping', to_float, 0.0,
+          'Clip each optimiser\'s gradients to this global norm; 0: no '
+          'clipping', check=AT_LEAST_0),
     Param('loss_type', to_str, 'Dice', 'Loss function name'),
     Param('starting_iter', to_int, 0,
           'Resume from this iteration: 0 starts afresh, N restores '
@@ -274,10 +340,19 @@ TRAINING = make_section(
           'Fraction of subjects held out for inference (new split only)',
           check=Range(0, 1, high_open=True)),
     Param('vars_to_restore', to_str, '',
-          'Regular expression: restore only matching variables' + NOT_USED_YET),
+          'Fine-tuning: regular expression (searched in variable names); '
+          'only matching variables are read from the checkpoint '
+          '(model.ckpt-<starting_iter>, or restore_from), the others are '
+          'initialised afresh; empty: all'),
+    Param('restore_from', to_str, '',
+          'Fine-tuning from another run: a checkpoint prefix (e.g. '
+          '../pretrained/models/model.ckpt-1000) or a model folder (its '
+          'latest checkpoint) read when starting_iter = 0 (the variables '
+          'vars_to_restore matches; empty: all it holds); empty: none',
+          path=True),
     Param('vars_to_freeze', to_str, '',
-          'Regular expression: variables kept fixed in training'
-          + NOT_USED_YET),
+          'Regular expression (searched in variable names): matching '
+          'variables get no gradient update in training'),
     Param('validation_metric', to_str, '',
           'Console value judging the model after each validation round '
           '(its mean over the round\'s validation_max_iter iterations), for '
@@ -399,10 +474,10 @@ INPUT_DATA = make_section(
           'Image loader: nibabel, opencv, skimage, pillow, simpleitk, numpy '
           'or dummy; empty: try the installed ones in that order'),
     Param('csv_data_file', to_str, '',
-          'CSV of per-subject values (labels, features)' + NOT_USED_YET,
-          path=True),
+          'CSV of per-subject values (labels, features)', path=True,
+          supported=False),
     Param('to_ohe', str2boolean, False,
-          'One-hot encode csv_data_file values' + NOT_USED_YET),
+          'One-hot encode csv_data_file values', supported=False),
 )
 
 # Keys NiftyNet configs put in a section that is not their home.  They are
@@ -412,3 +487,61 @@ LEGACY_LOCATIONS = {
     ('SYSTEM', 'queue_length'): 'NETWORK',
     ('INFERENCE', 'output_prob'): 'APPLICATION',
 }
+
+
+# --------------------------------------------------------------------------
+# NiftyNet's argparse helpers, generated from the declarations above (so a
+# key declared there is an argument here, with the same parser, default,
+# choices and help text).
+def add_section_args(parser, section):
+    """Add one ``--<key>`` argument per ``Param`` of ``section`` (a
+    ``name -> Param`` dict) to the argparse ``parser``; returns the parser."""
+    for param in section.values():
+        kwargs = dict(type=param.parse, default=param.default, metavar='',
+                      help='{} (default: {!r})'.format(param.help, param.default)
+                      .replace('%', '%%'))
+        if param.choices is not None:
+            kwargs['choices'] = list(param.choices)
+        parser.add_argument('--' + param.name, **kwargs)
+    return parser
+
+
+def add_application_args(parser):
+    """The ``[SYSTEM]`` keys as argparse arguments (NiftyNet's name)."""
+    return add_section_args(parser, SYSTEM)
+
+
+def add_network_args(parser):
+    """The ``[NETWORK]`` keys as argparse arguments."""
+    return add_section_args(parser, NETWORK)
+
+
+def add_training_args(parser):
+    """The ``[TRAINING]`` keys as argparse arguments."""
+    return add_section_args(parser, TRAINING)
+
+
+def add_inference_args(parser):
+    """The ``[INFERENCE]`` keys as argparse arguments."""
+    return add_section_args(parser, INFERENCE)
+
+
+def add_evaluation_args(parser):
+    """The ``[EVALUATION]`` keys as argparse arguments."""
+    return add_section_args(parser, EVALUATION)
+
+
+def add_input_data_args(parser):
+    """The keys of an input data section as argparse arguments."""
+    return add_section_args(parser, INPUT_DATA)
+
+
+#: section name -> its ``add_*_args`` function (NiftyNet's
+#: ``SUPPORTED_DEFAULT_SECTIONS`` held these; ours holds the declarations)
+SECTION_ARG_ADDERS = OrderedDict((
+    ('SYSTEM', add_application_args),
+    ('NETWORK', add_network_args),
+    ('TRAINING', add_training_args),
+    ('INFERENCE', add_inference_args),
+    ('EVALUATION', add_evaluation_args),
+))

@@ -351,6 +351,12 @@ def convert_value(param, raw, section_label, where):
             '{}: `{}` = {} in {} is out of range: {}'.format(
                 where, param.name, _format_value(value), section_label,
                 _range_phrase(param, value)))
+    if not param.supported and value != param.default:
+        raise UserInputError(
+            '{}: `{}` in {} is a NiftyNet key niftydrive does not support yet; '
+            'remove it or leave it at its default ({}).'.format(
+                where, param.name, section_label,
+                _format_value(param.default) if param.default != '' else 'empty'))
     return value
 
 
@@ -785,11 +791,12 @@ def _format_params(schema, prefix='--', width=30, line_width=79):
     return lines
 
 
-def format_help(app_section=None, input_sections=()):
-    """The full ``net_run --help`` text: every parameter, by section."""
+def format_help(app_section=None, input_sections=(), prog=PROG):
+    """The full ``net_run --help`` text (``prog`` names the program): every
+    parameter, by section."""
     lines = [
         'usage: {} ACTION -c CONFIG [-a APPLICATION] [--KEY VALUE ...]'
-        .format(PROG), '',
+        .format(prog), '',
         'Train a niftydrive application or run inference with it, as '
         'described by a',
         'NiftyNet-style configuration file.', '',
@@ -858,14 +865,15 @@ def _help_context(meta):
 # --------------------------------------------------------------------------
 # entry point
 # --------------------------------------------------------------------------
-def parse(argv=None):
-    """Parse ``argv``; raise ``HelpRequested`` for --help/--version."""
+def parse(argv=None, prog=PROG):
+    """Parse ``argv``; raise ``HelpRequested`` for --help/--version (the
+    help's usage line names ``prog``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     meta = split_command_line(argv)
     if meta['help']:
         app_section, inputs = _help_context(meta) if meta['conf'] \
             else (None, ())
-        raise HelpRequested(format_help(app_section, inputs))
+        raise HelpRequested(format_help(app_section, inputs, prog))
     if meta['version']:
         from niftydrive import __version__
         raise HelpRequested('niftydrive {}\n'.format(__version__))

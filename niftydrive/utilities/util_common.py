@@ -31,6 +31,15 @@ class ParserNamespace(object):
                           for key, value in sorted(vars(self).items()))
         return 'ParserNamespace({})'.format(items)
 
+    @classmethod
+    def merged(cls, *sections):
+        """One namespace holding the keys of every section given (None
+        skipped); a key of a later section wins over the same key earlier."""
+        keys = {}
+        for section in sections:
+            keys.update(vars(section) if section is not None else {})
+        return cls(**keys)
+
 
 def traverse_nested(input_lists, types=(list, tuple)):
     """Yield the leaves of arbitrarily nested lists/tuples, depth first."""
