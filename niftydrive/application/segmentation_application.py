@@ -433,8 +433,9 @@ class SegmentationApplication(BaseApplication):
             is_label=writes_labels)
 
     # ------------------------------------------------------------- network
-    def initialise_network(self):
-        """The network named by ``NETWORK.name``, with weight decay if asked."""
+    def _regularizers(self):
+        """``(w_regularizer, b_regularizer)`` of ``NETWORK decay`` and
+        ``reg_type`` (L2 or L1); ``(None, None)`` without decay."""
         decay = float(_param(self.net_param, 'decay', 0.0))
         reg_type = str(_param(self.net_param, 'reg_type', 'L2')).lower()
         w_regularizer = b_regularizer = None
@@ -447,6 +448,11 @@ class SegmentationApplication(BaseApplication):
                 raise UserInputError('NETWORK reg_type must be L1 or L2, got {}.'.format(
                     reg_type))
             b_regularizer = w_regularizer
+        return w_regularizer, b_regularizer
+
+    def initialise_network(self):
+        """The network named by ``NETWORK.name``, with weight decay if asked."""
+        w_regularizer, b_regularizer = self._regularizers()
         net_class = ApplicationNetFactory.create(_param(self.net_param, 'name', ''))
         self.net = net_class(
             num_classes=self.num_classes,

@@ -21,11 +21,12 @@ SUPPORTED_APP = {
         'niftydrive.application.classification_application.ClassificationApplication',
     'net_gan': 'niftydrive.application.gan_application.GANApplication',
     'net_reg': 'niftydrive.application.label_driven_registration.RegApp',
+    'net_autoencoder':
+        'niftydrive.application.autoencoder_application.AutoencoderApplication',
 }
 
 # NiftyNet applications that niftydrive does not provide (yet).
 NIFTYNET_APPS_NOT_AVAILABLE = {
-    'net_autoencoder': 'autoencoder',
 }
 
 SUPPORTED_NETWORK = {
