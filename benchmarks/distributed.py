@@ -36,7 +36,7 @@ def toy_args(folder, iterations, batch_size):
             '--max_iter', str(iterations), '--num_threads', '1',
             '--batch_size', str(batch_size), '--queue_length', str(4 * batch_size),
             '--save_every_n', '0', '--tensorboard_every_n', '-1',
-            '--validation_every_n', '-1']
+            '--validation_every_n', '-1', '--console_every_n', '1']
 
 
 LINE = re.compile(r'(worker (\d+): )?Training iter (\d+),')

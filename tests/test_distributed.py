@@ -81,7 +81,7 @@ def toy_args(folder, max_iter):
             '--max_iter', str(max_iter), '--num_threads', '1',
             '--batch_size', '4', '--queue_length', '8', '--vector_size', '8',
             '--save_every_n', '10', '--tensorboard_every_n', '5',
-            '--validation_every_n', '-1']
+            '--validation_every_n', '-1', '--console_every_n', '1']
 
 
 def task_pid(launcher_pid, job_name, task_index):

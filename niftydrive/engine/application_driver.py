@@ -42,6 +42,7 @@ from niftydrive.engine.stop_signals import StopSignals, TerminationRequested
 from niftydrive.io.misc_io import get_latest_subfolder, touch_folder
 from niftydrive.layer.bn import BN_COLLECTION
 from niftydrive.utilities.errors import UserInputError
+from niftydrive.utilities.random_seed import set_random_seed
 from niftydrive.utilities.user_parameters_default import \
     SYSTEM as SYSTEM_PARAMS
 from niftydrive.utilities.util_common import ParserNamespace, set_cuda_device
@@ -164,6 +165,7 @@ class ApplicationDriver(object):
             raise UserInputError('[SYSTEM] model_dir: {}'.format(error)) from None
         self.action = resolve_action(system_param.action)
         self.workflow_param = workflow_param
+        set_random_seed(getattr(system_param, 'random_seed', -1), self.graph)
         self.event_handler_names = tuple(
             getattr(system_param, 'event_handler', None) or DEFAULT_EVENT_HANDLERS)
         self.iteration_generator_name = getattr(

@@ -35,6 +35,7 @@ import tensorflow.compat.v1 as tf
 from niftydrive.engine.image_window import N_SPATIAL
 from niftydrive.engine.input_wait import timed_dequeue
 from niftydrive.engine.window_memory import check_window_memory
+from niftydrive.utilities import random_seed
 
 LOGGER = logging.getLogger(__name__)
 
@@ -96,7 +97,9 @@ class InputBatchQueueRunner(object):
 
     def __init__(self, capacity, shuffle=True):
         self.capacity = max(int(capacity), 1)
-        self.shuffle = shuffle
+        # with [SYSTEM] random_seed, windows stay in order: see random_seed
+        self.shuffle = shuffle and not random_seed.is_seeded()
+        self._seed_index = random_seed.next_sampler_index()
         self._batch_size = 1
         self._window = None
         self.placeholders_dict = None
@@ -232,7 +235,8 @@ class InputBatchQueueRunner(object):
                                  tuple(expected)))
         return value
 
-    def _push(self, windows):
+    def _push(self, windows, thread_index=0):
+        random_seed.seed_thread(self._seed_index, thread_index)
         session, coord = self._session, self._coordinator
         exhausted = False
         try:
@@ -342,7 +346,7 @@ class InputBatchQueueRunner(object):
         self._live_threads = len(window_iterators)
         self._threads = []
         for index, windows in enumerate(window_iterators):
-            thread = threading.Thread(target=self._push, args=(windows,), daemon=True,
+            thread = threading.Thread(target=self._push, args=(windows, index), daemon=True,
                                       name='{}-{}'.format(type(self).__name__, index))
             self._threads.append(thread)
             thread.start()

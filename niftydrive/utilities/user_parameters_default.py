@@ -115,6 +115,17 @@ SYSTEM = make_section(
           'output_interpreter, nan_guard, console_logger, '
           'tensorboard_logger, model_saver, best_model_saver, early_stopper) '
           'or dotted paths of handler classes; empty: all of these'),
+    Param('console_every_n', to_int, 0,
+          'Log a training line every n iterations (and the first and last), '
+          'with iteration/total, steps/s, samples/s, elapsed time and ETA; '
+          'validation: one line per round (every iteration when n = 1); '
+          '0: n such that a run logs about 200 training lines. A terminal '
+          'also gets a live progress bar', check=AT_LEAST_0),
+    Param('random_seed', to_int, -1,
+          'Seed of Python\'s and numpy\'s generators, TensorFlow\'s graph '
+          'and every sampler thread (the queues then keep windows in '
+          'order): two runs with the same seed and num_threads = 1 compute '
+          'the same losses; < 0: not seeded', check=Range(-1)),
     Param('iteration_generator', to_str, 'iteration_generator',
           'The iteration generator class: iteration_generator (training '
           'with interleaved validation, or inference) or a dotted path'),
