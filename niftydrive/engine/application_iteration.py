@@ -214,3 +214,19 @@ def _message(iter_i, phase):
     message = IterationMessage()
     message.current_iter, message.phase = iter_i, phase
     return message
+
+
+def iter_generator(count_generator, phase):
+    """Yield an ``IterationMessage`` of ``phase`` for each number generated."""
+    for iter_i in count_generator:
+        yield _message(iter_i, phase)
+
+
+class InputExhausted(Exception):
+    """A dequeue found its closed queue empty: a finite sampler ran out
+    (raised by the driver's ``loop_step``; ends the loop normally)."""
+
+    def __init__(self, iter_msg):
+        super(InputExhausted, self).__init__(
+            'the input ran out at {}'.format(iter_msg))
+        self.phase = iter_msg.phase
