@@ -100,6 +100,7 @@ def _run(argv, prog='net_run'):
     from niftydrive.io.misc_io import is_writable_folder, set_logger
     from niftydrive.utilities.errors import UserInputError
     from niftydrive.utilities import user_parameters_parser
+    from niftydrive.utilities import training_settings
     from niftydrive.utilities.util_common import print_save_input_parameters
 
     set_logger()  # console logging, so configuration warnings are seen
@@ -129,8 +130,7 @@ def _run(argv, prog='net_run'):
         model_dir = system_param['SYSTEM'].model_dir
         set_logger(file_name=os.path.join(
             model_dir, '{}_niftydrive_log'.format(action)))
-        settings_file = os.path.join(model_dir,
-                                     'settings_{}.txt'.format(action))
+        settings_file = training_settings.settings_file(model_dir, action)
     elif resolve_action(action) == TRAIN:
         raise UserInputError(
             '[SYSTEM] model_dir {} is not writable: training saves '
