@@ -262,6 +262,10 @@ class WorkerConsoleLogger(ConsoleLogger):
         super(WorkerConsoleLogger, self).__init__(**kwargs)
         self.prefix = 'worker {}: '.format(cluster.role.task_index)
 
+    def start_progress(self, _sender, **_unused):
+        """Start the clock; no progress bar (the chief's is the one shown)."""
+        self.start_time = time.time()
+
     def read_console_vars(self, sender, iter_msg=None, **unused):
         """Fetch the console values on the iterations logged."""
         if iter_msg.current_iter % WORKER_LOG_EVERY_N == 0:
