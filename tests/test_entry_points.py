@@ -71,12 +71,12 @@ def test_each_script_selects_its_application(seg_config, capsys, script, section
 
 
 def test_applications_not_built_yet_say_so(tmp_path, capsys):
-    config = tmp_path / 'cls.ini'
-    config.write_text('[MR]\npath_to_search = .\n[CLASSIFICATION]\nimage = MR\nlabel = MR\n')
-    assert net_classify(['train', '-c', str(config)]) == 1
+    config = tmp_path / 'ae.ini'
+    config.write_text('[MR]\npath_to_search = .\n[AUTOENCODER]\nimage = MR\n')
+    assert net_autoencoder(['train', '-c', str(config)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
-    assert err[0].startswith('net_classify: error: application "net_classify"')
+    assert err[0].startswith('net_autoencoder: error: application "net_autoencoder"')
     assert 'not available in niftydrive yet' in err[0]
 
 

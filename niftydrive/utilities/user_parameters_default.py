@@ -421,12 +421,15 @@ EVALUATION = make_section(
           'average_distance (ave_dist), hausdorff_distance (haus_dist), '
           'hausdorff95_distance (hausdorff95) (distances in mm, from the '
           'voxel size), connected_elements (TPc, FPc, FNc component '
-          'counts); regression: mse, rmse, mae; or the dotted path of a '
+          'counts); regression: mse, rmse, mae; classification (one row over '
+          'all subjects): accuracy, confusion_matrix, roc_auc (two classes); '
+          'or the dotted path of a '
           'BaseEvaluation subclass. Names in any case. Empty masks give no '
           'NaN: ratios take their perfect value, vol_diff inf for an empty '
           'reference, distances to an empty mask the image diagonal. '
           'Empty: dice, jaccard, average_distance (segmentation), mse, '
-          'rmse, mae (regression)'),
+          'rmse, mae (regression), accuracy, confusion_matrix and, for two '
+          'classes, roc_auc (classification)'),
     Param('save_csv_dir', to_str, '',
           'Folder of the evaluation CSV (evaluation.csv); empty: '
           '<model_dir>/evaluation',
