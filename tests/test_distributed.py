@@ -8,12 +8,19 @@ import sys
 import threading
 import time
 
+import numpy as np
+import pytest
 import tensorflow.compat.v1 as tf
 
 from test_sampler_processes import children_of, is_alive
 
+from niftydrive.contrib.demo_data import write_nifti
 from niftydrive.engine.cluster import free_ports
+from niftydrive.engine.distributed_training import ShardedPartitioner
+from niftydrive.io.image_sets_partitioner import TRAIN, ImageSetsPartitioner
 from niftydrive.net_run import main as net_run_main
+from niftydrive.utilities.errors import UserInputError
+from niftydrive.utilities.util_common import ParserNamespace
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -201,3 +208,20 @@ def test_cluster_mistakes_are_one_line(tmp_path, capsys):
     assert net_run_main(['inference'] + args[1:] + ['--local_workers', '2']) == 1
     assert 'local cluster is for training only' in capsys.readouterr().err
     assert not (tmp_path / 'model' / 'models').exists()
+
+
+def test_workers_train_on_disjoint_shards_of_the_subjects(tmp_path):
+    volume = np.zeros((2, 2, 2), np.float32)
+    for index in range(5):
+        write_nifti(str(tmp_path / 'subj{}_T1.nii.gz'.format(index)), volume, np.eye(4))
+    data = {'T1': ParserNamespace(path_to_search=str(tmp_path), filename_contains=('T1',),
+                                  filename_not_contains=(), csv_file='')}
+    partitioner = ImageSetsPartitioner().initialise(data)
+    shards = [ShardedPartitioner(partitioner, index, 2).get_file_list(TRAIN, 'T1')
+              for index in range(2)]
+    ids = [[row['subject_id'] for row in shard] for shard in shards]
+    assert sorted(ids[0] + ids[1]) == sorted(
+        row['subject_id'] for row in partitioner.get_file_list(TRAIN))
+    assert not set(ids[0]) & set(ids[1]) and len(ids[0]) == 3
+    with pytest.raises(UserInputError, match='worker 5 has none'):
+        ShardedPartitioner(partitioner, 5, 6).get_file_list(TRAIN, 'T1')

@@ -9,7 +9,8 @@ For a worker it starts the ``tf.train.Server``, and adapts the run:
   one line every ``WORKER_LOG_EVERY_N`` iterations, and validate never;
 - the chief initialises or restores the variables (on the ps); the others
   wait for that and start from the chief's iteration;
-- each worker trains on its own disjoint shard of the training subjects;
+- each worker trains on its own disjoint shard of the training subjects
+  (and, with a `random_seed`, is seeded `random_seed + 7919 * task_index`);
 - training ends when the chief's ends (the chief releases any worker
   waiting for a sync step); every process reports its end to the ps, which
   then stops too.
@@ -125,6 +126,9 @@ class DistributedTraining(object):
         if role.mode not in ('async', 'sync'):
             raise UserInputError('[SYSTEM] distributed_mode must be async or sync, '
                                  'got {!r}'.format(role.mode))
+        seed = getattr(system, 'random_seed', None)
+        if seed is not None and seed >= 0:  # each worker its own random streams
+            system.random_seed = seed + 7919 * role.task_index
         private_dir = None
         if not role.is_chief:
             private_dir = tempfile.mkdtemp(prefix='niftydrive_worker{}_'.format(
@@ -257,6 +261,10 @@ class WorkerConsoleLogger(ConsoleLogger):
     def __init__(self, cluster=None, **kwargs):
         super(WorkerConsoleLogger, self).__init__(**kwargs)
         self.prefix = 'worker {}: '.format(cluster.role.task_index)
+
+    def start_progress(self, _sender, **_unused):
+        """Start the clock; no progress bar (the chief's is the one shown)."""
+        self.start_time = time.time()
 
     def read_console_vars(self, sender, iter_msg=None, **unused):
         """Fetch the console values on the iterations logged."""

@@ -321,10 +321,17 @@ class InputBatchQueueRunner(object):
             reseed=self.reseed_worker)
         self._start_feeders(session, coord, [self._workers])
 
-    def reseed_worker(self, seed):
-        """Called in each worker process: give the randomised (augmentation)
-        layers of ``self.reader`` their own stream.  Samplers with other
-        random state of their own override this."""
+    def reseed_worker(self, seed, index=0):
+        """Called in worker process ``index``: give the randomised
+        (augmentation) layers of ``self.reader`` their own stream.  With
+        ``[SYSTEM] random_seed`` the worker is seeded as sampler thread
+        ``index`` is, and worker 0 keeps the layers' streams as a thread
+        would, so one process yields the windows one thread yields.
+        Samplers with other random state of their own override this."""
+        if random_seed.is_seeded():
+            random_seed.seed_thread(self._seed_index, index)
+            if index == 0:
+                return
         reader = getattr(self, 'reader', None)
         for offset, layer in enumerate(getattr(reader, 'preprocessors', None) or ()):
             if hasattr(layer, 'set_seed'):

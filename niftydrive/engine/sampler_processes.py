@@ -54,7 +54,7 @@ def _worker(generator_factory, to_names, reseed, index, seed, windows):
         np.random.seed(seed)
         random.seed(seed)
         if reseed is not None:  # random streams of their own (augmentation)
-            reseed(seed)
+            reseed(seed, index)
         for output in generator_factory():
             windows.put((_WINDOW, to_names(output)))
         windows.put((_DONE, index))
