@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(TF)
 DEMO_DIR ?= demo_output
 
-.PHONY: install demo demo-toy demo-segmentation demo-gan demo-registration demo-all test \
+.PHONY: install demo demo-toy demo-segmentation demo-gan demo-registration demo-fine-tuning \
+	demo-all test \
 	benchmark clean
 
 install: $(STAMP)
@@ -38,6 +39,21 @@ demo-segmentation: install
 	@echo "  TensorBoard logs in $(DEMO_DIR)/segmentation/logs, segmentations and inferred.csv in"
 	@echo "  $(DEMO_DIR)/segmentation/inference, metrics per subject in $(DEMO_DIR)/segmentation/evaluation/evaluation.csv"
 
+FT_MODEL := $(CURDIR)/$(DEMO_DIR)/fine_tuning
+
+# fine-tunes the segmentation demo's model: frozen input layer, warm-up and
+# cosine schedule, best model by validation, early stopping
+demo-fine-tuning: demo-segmentation
+	$(BIN)/net_run train -c configs/fine_tuning_demo.ini --model_dir $(FT_MODEL) \
+		--restore_from $(SEG_MODEL)/models --dataset_split_file $(SEG_MODEL)/dataset_split.csv \
+		--overwrite_checkpoints True
+	$(BIN)/net_run inference -c configs/fine_tuning_demo.ini --model_dir $(FT_MODEL) \
+		--dataset_split_file $(SEG_MODEL)/dataset_split.csv
+	$(BIN)/net_run evaluation -c configs/fine_tuning_demo.ini --model_dir $(FT_MODEL) \
+		--dataset_split_file $(SEG_MODEL)/dataset_split.csv
+	@echo "fine-tuning: best model in $(DEMO_DIR)/fine_tuning/models/best, its segmentations in"
+	@echo "  $(DEMO_DIR)/fine_tuning/inference, metrics in $(DEMO_DIR)/fine_tuning/evaluation/evaluation.csv"
+
 REG_DATA := demo_data/registration
 REG_MODEL := $(CURDIR)/$(DEMO_DIR)/registration
 
@@ -65,7 +81,7 @@ demo-gan: install
 	@echo "  conditioning map, listed in inferred.csv) in $(DEMO_DIR)/gan/generated"
 
 # one small synthetic-data demo per application
-demo-all: demo demo-gan demo-registration
+demo-all: demo demo-gan demo-registration demo-fine-tuning
 
 test: install
 	$(BIN)/python -m pytest -q tests
