@@ -27,17 +27,36 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOY_CONFIG = os.path.join(REPO_ROOT, 'configs', 'toy.ini')
 
 
+@pytest.fixture(autouse=True)
+def _no_run_outlives_its_test(tmp_path):
+    """Runs of a failed test are killed (their tasks die with them); the
+    workers' private folders go to ``tmp_path``."""
+    Run.tmp_dir = str(tmp_path)
+    yield
+    while Run.started:
+        process = Run.started.pop().process
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
 class Run(object):
     """A ``net_run`` subprocess whose output lines are collected."""
+
+    started = []
+    tmp_dir = None
 
     def __init__(self, args):
         env = dict(os.environ, PYTHONPATH=REPO_ROOT, TF_CPP_MIN_LOG_LEVEL='3')
         env.pop('TF_CONFIG', None)
+        if Run.tmp_dir:
+            env['TMPDIR'] = Run.tmp_dir
         self.started = time.time()
         self.process = subprocess.Popen(
             [sys.executable, '-m', 'niftydrive.net_run'] + list(args),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
             universal_newlines=True)
+        Run.started.append(self)
         self.lines = []
         threading.Thread(target=self._read, daemon=True).start()
 

@@ -138,3 +138,33 @@ def test_a_terminal_gets_a_progress_bar_a_pipe_plain_lines(tmp_path):
                            cwd=str(tmp_path), timeout=300)
     assert piped.returncode == 0 and 'Training iter 4' in piped.stderr
     assert not re.search(r'\d+/4 \[', piped.stderr)
+
+
+def test_same_seed_same_losses_through_the_driver(tmp_path):
+    """The README's script way: parameters parsed, a driver per run, the
+    losses read by a receiver of ITER_FINISHED."""
+    from niftydrive.engine.signal import ITER_FINISHED
+    from niftydrive.utilities import user_parameters_parser
+
+    def losses(name, seed):
+        config = tmp_path / '{}.ini'.format(name)
+        config.write_text(TOY.format(dir=name, seed=seed))
+        system_param, data_param = user_parameters_parser.run(
+            ['train', '-c', str(config), '--max_iter', '20'])
+        seen = []
+
+        def on_iteration(_sender, iter_msg=None, **_unused):
+            values = iter_msg.current_iter_output['niftynetconsole']
+            seen.append((float(values['d_loss']), float(values['g_loss'])))
+
+        ITER_FINISHED.connect(on_iteration)
+        try:
+            driver = ApplicationDriver()
+            driver.initialise_application(system_param, data_param)
+            driver.run_application()
+        finally:
+            ITER_FINISHED.disconnect(on_iteration)
+        return seen
+
+    first, second, other = losses('a', 3), losses('b', 3), losses('c', 4)
+    assert len(first) == 20 and first == second and first != other
