@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed-$(TF)
 DEMO_DIR ?= demo_output
 
 .PHONY: install demo demo-toy demo-segmentation demo-gan demo-registration demo-fine-tuning \
+	demo-classification demo-autoencoder \
 	demo-all test \
 	benchmark clean
 
@@ -80,8 +81,49 @@ demo-gan: install
 	@echo "  (lossG, lossD) in $(DEMO_DIR)/gan/logs, generated images (n_interpolations per"
 	@echo "  conditioning map, listed in inferred.csv) in $(DEMO_DIR)/gan/generated"
 
+CLS_DATA := demo_data/classification
+CLS_MODEL := $(CURDIR)/$(DEMO_DIR)/classification
+
+# a ResNet telling 2-D images with a disc from those without (about a minute on a CPU)
+demo-classification: install
+	$(BIN)/net_segment_demo_data --kind classification --size 16 --subjects 16 \
+		--output $(CLS_DATA)
+	$(BIN)/net_classify train -c configs/demo_classification.ini --model_dir $(CLS_MODEL) \
+		--overwrite_checkpoints True
+	$(BIN)/net_classify inference -c configs/demo_classification.ini \
+		--model_dir $(CLS_MODEL) --save_seg_dir $(CLS_MODEL)/inference
+	$(BIN)/net_classify evaluation -c configs/demo_classification.ini \
+		--model_dir $(CLS_MODEL) --save_seg_dir $(CLS_MODEL)/inference \
+		--save_csv_dir $(CLS_MODEL)/evaluation
+	@echo "classification: data in $(CLS_DATA), checkpoints in $(DEMO_DIR)/classification/models,"
+	@echo "  TensorBoard logs (loss, accuracy) in $(DEMO_DIR)/classification/logs, one class per"
+	@echo "  held-out subject in $(DEMO_DIR)/classification/inference/_class.csv, accuracy,"
+	@echo "  confusion matrix and ROC AUC in $(DEMO_DIR)/classification/evaluation/evaluation.csv"
+
+AE_DATA := demo_data/gan
+AE_MODEL := $(CURDIR)/$(DEMO_DIR)/autoencoder
+
+# the variational autoencoder on 2-D Gaussian bumps, then encode, encode-decode, sample
+demo-autoencoder: install
+	$(BIN)/net_segment_demo_data --kind gan --size 32 --output $(AE_DATA)
+	$(BIN)/net_autoencoder train -c configs/demo_autoencoder.ini --model_dir $(AE_MODEL) \
+		--overwrite_checkpoints True
+	for type in encode encode-decode sample; do \
+		$(BIN)/net_autoencoder inference -c configs/demo_autoencoder.ini \
+			--model_dir $(AE_MODEL) --inference_type $$type \
+			--save_seg_dir $(AE_MODEL)/$$type || exit 1; \
+	done
+	@echo "autoencoder: data in $(AE_DATA), checkpoints in $(DEMO_DIR)/autoencoder/models,"
+	@echo "  TensorBoard logs in $(DEMO_DIR)/autoencoder/logs; codes in .../autoencoder/encode,"
+	@echo "  reconstructions in .../encode-decode, random samples in .../sample"
+
 # one small synthetic-data demo per application
-demo-all: demo demo-gan demo-registration demo-fine-tuning
+demo-all: demo \
+	demo-gan \
+	demo-registration \
+	demo-classification \
+	demo-autoencoder \
+	demo-fine-tuning
 
 test: install
 	$(BIN)/python -m pytest -q tests
