@@ -18,6 +18,7 @@ setup(
         'nibabel>=5.0,<6',
         'scipy>=1.11,<2',
         'tensorboard>=2.16,<2.22',  # the viewer for the event files we write
+        'tqdm>=4.60,<5',  # the progress bar on a terminal
     ],
     extras_require={
         'cpu': ['tensorflow-cpu>=2.16,<2.22'],

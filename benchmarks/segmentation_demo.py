@@ -110,8 +110,9 @@ def main():
         sampler_windows_per_second(args.threads), args.threads))
     times = {}
     for action in ('train', 'inference', 'evaluation'):
+        # every iteration's line: its time is measured from them
         seconds, output = timed([python, '-m', 'niftydrive.net_run', action, '-c', CONFIG,
-                                 '--model_dir', model_dir])
+                                 '--model_dir', model_dir, '--console_every_n', '1'])
         times[action] = (seconds, output)
         total += seconds
     iteration_times = [float(t) for t in re.findall(

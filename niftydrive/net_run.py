@@ -100,27 +100,45 @@ def _run(argv, prog='net_run'):
     from niftydrive.io.misc_io import is_writable_folder, set_logger
     from niftydrive.utilities.errors import UserInputError
     from niftydrive.utilities import user_parameters_parser
+    from niftydrive.utilities import training_settings
     from niftydrive.utilities.util_common import print_save_input_parameters
 
     set_logger()  # console logging, so configuration warnings are seen
     system_param, input_data_param = user_parameters_parser.parse(argv, prog)
     add_user_import_paths(system_param['SYSTEM'].config_file)
     check_names(system_param)
-    model_dir = _prepare_model_dir(system_param)
     action = system_param['SYSTEM'].action
-    if is_writable_folder(model_dir):
+    role = None
+    if system_param['SYSTEM'].local_workers > 0 and resolve_action(action) != TRAIN:
+        raise UserInputError('[SYSTEM] local_workers = {}: a local cluster is for '
+                             'training only; run {} without it'.format(
+                                 system_param['SYSTEM'].local_workers, action))
+    if resolve_action(action) == TRAIN:
+        from niftydrive.engine import cluster, cluster_launcher
+        if system_param['SYSTEM'].local_workers > 0:
+            return cluster_launcher.launch_local_workers(
+                argv, system_param['SYSTEM'].local_workers)
+        role = cluster.cluster_role(system_param['SYSTEM'])
+        if role is not None and role.is_ps:
+            return cluster.run_parameter_server(role)
+    no_file = 'no file (read-only model_dir)'
+    if role is not None and not role.is_chief:
+        settings_file = None  # only the chief writes files
+        no_file = 'no file ({}: only the chief writes files)'.format(
+            role.describe())
+    elif is_writable_folder(_prepare_model_dir(system_param)):
+        model_dir = system_param['SYSTEM'].model_dir
         set_logger(file_name=os.path.join(
             model_dir, '{}_niftydrive_log'.format(action)))
-        settings_file = os.path.join(model_dir,
-                                     'settings_{}.txt'.format(action))
+        settings_file = training_settings.settings_file(model_dir, action)
     elif resolve_action(action) == TRAIN:
         raise UserInputError(
             '[SYSTEM] model_dir {} is not writable: training saves '
             'checkpoints, logs and settings there; choose a writable '
-            'model_dir'.format(model_dir))
+            'model_dir'.format(system_param['SYSTEM'].model_dir))
     else:
         LOGGER.warning('model_dir %s is read-only: no log or settings file '
-                       'is written there', model_dir)
+                       'is written there', system_param['SYSTEM'].model_dir)
         settings_file = None
     try:
         print_save_input_parameters(system_param, input_data_param,
@@ -130,7 +148,7 @@ def _run(argv, prog='net_run'):
             settings_file, error.strerror or error)) from None
     LOGGER.info('%s with application "%s"; parameters saved to %s',
                 action, system_param['CUSTOM'].name,
-                settings_file or 'no file (read-only model_dir)')
+                settings_file or no_file)
 
     from niftydrive.engine.application_driver import ApplicationDriver
     driver = ApplicationDriver()
@@ -175,6 +193,18 @@ def main(argv=None, application=None, prog='net_run'):
     A user mistake prints ``<prog>: error: <message>`` (no traceback) and
     returns 1; any other failure prints its traceback and a summary line.
     """
+    code = _main(argv, application, prog)
+    from niftydrive.engine.cluster import started_servers
+    if started_servers():
+        # a process of a cluster: gRPC can hold a normal exit for minutes
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+def _main(argv, application, prog):
     from niftydrive.utilities.errors import UserInputError
     try:
         return run(argv, application)
@@ -190,6 +220,11 @@ def main(argv=None, application=None, prog='net_run'):
         _error(OUT_OF_MEMORY.format('a memory allocation failed'), prog)
         return 1
     except Exception as error:  # pylint: disable=broad-except
+        if type(error).__name__ == 'UnavailableError':  # TF's: a lost cluster task
+            _error('lost the connection to a task of the cluster (stopped or '
+                   'killed?): {}'.format(_first_line(getattr(error, 'message', None)
+                                                     or error)), prog)
+            return 1
         if type(error).__name__ == 'ResourceExhaustedError':  # TF's, not imported here
             detail = _first_line(getattr(error, 'message', None) or error)
             _error('no space left on device: {}'.format(detail)

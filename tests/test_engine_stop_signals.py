@@ -22,6 +22,7 @@ CONFIG = '''
 model_dir = ./model
 num_threads = 2
 stall_warning_seconds = 1
+console_every_n = 1
 
 [NETWORK]
 batch_size = 2

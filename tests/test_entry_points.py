@@ -70,16 +70,6 @@ def test_each_script_selects_its_application(seg_config, capsys, script, section
                                                section)]
 
 
-def test_applications_not_built_yet_say_so(tmp_path, capsys):
-    config = tmp_path / 'cls.ini'
-    config.write_text('[MR]\npath_to_search = .\n[CLASSIFICATION]\nimage = MR\nlabel = MR\n')
-    assert net_classify(['train', '-c', str(config)]) == 1
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1
-    assert err[0].startswith('net_classify: error: application "net_classify"')
-    assert 'not available in niftydrive yet' in err[0]
-
-
 def test_an_explicit_application_option_wins(seg_config, tmp_path):
     assert net_gan(['train', '-c', str(seg_config), '-a', 'net_segment',
                     '--model_dir', str(tmp_path / 'model')]) == 0

@@ -92,7 +92,7 @@ def test_unknown_validation_metric_names_the_console_values(tmp_path):
     params = scripted_params(tmp_path, [5, 3])
     params['TRAINING'].validation_metric = 'dice'
     with pytest.raises(UserInputError, match='validation_metric = dice.*'
-                                             'console values: loss'):
+                                             'console values: input_wait, loss'):
         run(params)
     # the run still saved its final checkpoint
     assert os.path.exists(tmp_path / 'models' / 'model.ckpt-1.index')
@@ -205,4 +205,4 @@ def test_without_a_loss_the_best_model_is_skipped_with_a_warning(tmp_path,
     run(params)
     assert not os.path.exists(tmp_path / 'models' / 'best')
     assert [rec for rec in caplog.records
-            if 'no best model kept: the console values (error)' in rec.getMessage()]
+            if 'no best model kept: the console values (error, input_wait)' in rec.getMessage()]

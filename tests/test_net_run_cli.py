@@ -92,15 +92,13 @@ def test_misspelt_key_in_file(tmp_path, capsys):
     assert 'Traceback' not in err
 
 
-def test_niftynet_applications_we_lack_are_reported(tmp_path, capsys):
-    for name, what in (('vae_config.ini', 'net_autoencoder'),):
-        code, _, err = run_main(
-            ['train', '-c', niftynet_config(name),
-             '--model_dir', str(tmp_path / 'm')], capsys)
-        assert code == 1, name
-        assert 'application "{}"'.format(what) in err
-        assert 'not available in niftydrive yet' in err
-        assert 'Traceback' not in err
+def test_niftynet_autoencoder_config_reaches_its_data_lookup(tmp_path, capsys):
+    code, _, err = run_main(['train', '-c', niftynet_config('vae_config.ini'),
+                             '--model_dir', str(tmp_path / 'm')], capsys)
+    assert code == 1
+    assert 'application "net_autoencoder"' in err
+    assert 'autoencoder_test_data does not exist' in err
+    assert 'Traceback' not in err
 
 
 def test_unknown_network_name(tmp_path, capsys):

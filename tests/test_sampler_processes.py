@@ -124,3 +124,34 @@ def test_kill_9_of_the_parent_leaves_no_worker(tmp_path):
     finally:
         if parent.poll() is None:
             parent.kill()
+
+
+def _seeded_vectors(use_process, batches=4):
+    """Batches of a RandomVectorSampler filled by one thread or one worker
+    process, the run seeded with 11."""
+    import tensorflow.compat.v1 as tf
+    from niftydrive.engine.sampler_random_vector import RandomVectorSampler
+    from niftydrive.utilities import random_seed
+    with tf.Graph().as_default() as graph:
+        random_seed.set_random_seed(11, graph)
+        sampler = RandomVectorSampler(vector_size=(3,), batch_size=2,
+                                      n_interpolations=2, queue_length=4)
+        batch = sampler.pop_batch_op()['vectors']
+        coord = tf.train.Coordinator()
+        with tf.Session() as session:
+            if use_process:
+                sampler.run_processes(session, coord, 1, seed=11)
+            else:
+                sampler.run_threads(session, coord, 1)
+            values = [session.run(batch) for _ in range(batches)]
+            coord.request_stop()
+            sampler.close_all()
+    random_seed.set_random_seed(None)
+    return np.concatenate(values)
+
+
+def test_one_worker_process_gives_the_windows_of_one_thread_same_seed():
+    in_thread = _seeded_vectors(False)
+    assert np.array_equal(_seeded_vectors(True), in_thread)
+    assert not np.array_equal(in_thread[:2], in_thread[2:4])  # random windows
+    assert children_of(os.getpid()) == []

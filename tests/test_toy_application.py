@@ -68,7 +68,7 @@ def test_inference_without_checkpoint_is_a_clear_error(tmp_path):
 def test_interrupt_leaves_a_restorable_checkpoint(tmp_path, stop_signal):
     config = tmp_path / 'toy.ini'
     config.write_text(
-        '[SYSTEM]\nmodel_dir = ./model\nnum_threads = 2\n'
+        '[SYSTEM]\nmodel_dir = ./model\nnum_threads = 2\nconsole_every_n = 1\n'
         '[NETWORK]\nbatch_size = 4\n'
         '[TRAINING]\nmax_iter = 1000000\nsave_every_n = 0\nlr = 0.001\n'
         'tensorboard_every_n = -1\n'

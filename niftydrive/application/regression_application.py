@@ -20,8 +20,7 @@ import tensorflow.compat.v1 as tf
 
 from niftydrive.application.segmentation_application import \
     SegmentationApplication, _param
-from niftydrive.engine.application_variables import CONSOLE, NETWORK_OUTPUT, \
-    TF_SUMMARIES
+from niftydrive.engine.application_variables import NETWORK_OUTPUT
 from niftydrive.engine.image_window import location_name
 from niftydrive.evaluation.regression_evaluator import RegressionEvaluator
 from niftydrive.io.image_sets_partitioner import ALL, INFER, TRAIN, VALID
@@ -96,20 +95,11 @@ class RegressionApplication(SegmentationApplication):
             prediction, target = crop(prediction), crop(target)
             weight = crop(weight) if weight is not None else None
         self._create_optimiser()
-        loss = LossFunction(loss_type=self._loss_type())(
-            prediction, target, weight_map=weight)
-        reg_losses = tf.get_collection(tf.GraphKeys.REGULARIZATION_LOSSES)
-        if reg_losses:
-            loss = loss + tf.add_n([tf.reduce_mean(r) for r in reg_losses])
-        gradients_collector.add_to_collection(self.optimiser.compute_gradients(loss))
+        loss = self._minimise(
+            LossFunction(loss_type=self._loss_type())(
+                prediction, target, weight_map=weight), gradients_collector)
         rmse = tf.sqrt(tf.reduce_mean(tf.squared_difference(prediction, target)))
-        for collection in (CONSOLE, TF_SUMMARIES):
-            outputs_collector.add_to_collection(var=loss, name='loss',
-                                                average_over_devices=True,
-                                                collection=collection)
-            outputs_collector.add_to_collection(var=rmse, name='rmse',
-                                                average_over_devices=True,
-                                                collection=collection)
+        self._report_training(outputs_collector, loss=loss, rmse=rmse)
 
     def _loss_type(self):
         """``[TRAINING] loss_type``; its default (Dice, a segmentation loss)

@@ -100,6 +100,8 @@ class SegmentationApplication(BaseApplication):
     REQUIRED_CONFIG_SECTION = 'SEGMENTATION'
     # the input field evaluation compares the outputs with
     REFERENCE_FIELD = 'label'
+    # input fields whose images may have another spatial shape than the image's
+    SHAPE_INDEPENDENT_FIELDS = ()
 
     def __init__(self, net_param, action_param, action):
         super(SegmentationApplication, self).__init__(net_param, action_param, action)
@@ -133,13 +135,15 @@ class SegmentationApplication(BaseApplication):
         self.segmentation_param = task_param
         self.partitioner = data_partitioner
         if not self._sections('image'):
-            raise UserInputError('[SEGMENTATION] image = <input section(s)> is not set.')
+            raise UserInputError('[{}] image = <input section(s)> is not set.'.format(
+                self.REQUIRED_CONFIG_SECTION))
         if self.is_evaluation:
             self.initialise_evaluator(self.action_param)
             return
         if self.num_classes < 1:
-            raise UserInputError('[SEGMENTATION] num_classes must be set to the number of '
-                                 'segmentation classes (got {}).'.format(self.num_classes))
+            raise UserInputError('[{}] num_classes must be set to the number of '
+                                 'classes (got {}).'.format(self.REQUIRED_CONFIG_SECTION,
+                                                            self.num_classes))
         sampling = self.check_window_sampling()
         self._normalisers = self._normalisation_layers()
         if self.is_training:
@@ -148,7 +152,8 @@ class SegmentationApplication(BaseApplication):
                 fields.append('sampler')
                 self._set_sampler_sections(sampling)
             if not self._sections('label'):
-                raise UserInputError('Training needs [SEGMENTATION] label = <input section>.')
+                raise UserInputError('Training needs [{}] label = <input section>.'.format(
+                    self.REQUIRED_CONFIG_SECTION))
             self.readers = [self._reader(fields, TRAIN)]
             if _param(self.action_param, 'validation_every_n', -1) > 0 and \
                     data_partitioner.has_validation:
@@ -250,7 +255,9 @@ class SegmentationApplication(BaseApplication):
         if not rows:
             raise UserInputError('No {} subject has files in all of the input sections {}.'
                                  .format(phase, ', '.join(sections)))
-        reader = ImageReader(fields).initialise(self.data_param, self.segmentation_param, rows)
+        reader = ImageReader(fields)
+        reader.shape_independent_fields = self.SHAPE_INDEPENDENT_FIELDS
+        reader.initialise(self.data_param, self.segmentation_param, rows)
         reader.label_fields = ('label',) if 'label' in fields else ()
         if 'label' in fields and reader.num_channels('label') != 1:
             label = reader.output_list[0]['label']
@@ -426,8 +433,9 @@ class SegmentationApplication(BaseApplication):
             is_label=writes_labels)
 
     # ------------------------------------------------------------- network
-    def initialise_network(self):
-        """The network named by ``NETWORK.name``, with weight decay if asked."""
+    def _regularizers(self):
+        """``(w_regularizer, b_regularizer)`` of ``NETWORK decay`` and
+        ``reg_type`` (L2 or L1); ``(None, None)`` without decay."""
         decay = float(_param(self.net_param, 'decay', 0.0))
         reg_type = str(_param(self.net_param, 'reg_type', 'L2')).lower()
         w_regularizer = b_regularizer = None
@@ -440,6 +448,11 @@ class SegmentationApplication(BaseApplication):
                 raise UserInputError('NETWORK reg_type must be L1 or L2, got {}.'.format(
                     reg_type))
             b_regularizer = w_regularizer
+        return w_regularizer, b_regularizer
+
+    def initialise_network(self):
+        """The network named by ``NETWORK.name``, with weight decay if asked."""
+        w_regularizer, b_regularizer = self._regularizers()
         net_class = ApplicationNetFactory.create(_param(self.net_param, 'name', ''))
         self.net = net_class(
             num_classes=self.num_classes,
@@ -470,20 +483,32 @@ class SegmentationApplication(BaseApplication):
         self._create_optimiser()
         loss_func = LossFunction(n_class=self.num_classes,
                                  loss_type=_param(self.action_param, 'loss_type', 'Dice'))
-        loss = loss_func(prediction=net_out, ground_truth=label, weight_map=weight)
+        loss = self._minimise(loss_func(prediction=net_out, ground_truth=label,
+                                        weight_map=weight), gradients_collector)
+        # multi-scale networks (HolisticNet) return a list in training: the
+        # loss averages over it; the Dice is that of the last (fused) output
+        final_out = net_out[-1] if isinstance(net_out, (list, tuple)) else net_out
+        self._report_training(outputs_collector, loss=loss,
+                              dice=self._hard_dice(final_out, label))
+
+    def _minimise(self, data_loss, gradients_collector):
+        """The loss plus weight decay, its gradients given to the collector."""
+        loss = data_loss
         reg_losses = tf.get_collection(tf.GraphKeys.REGULARIZATION_LOSSES)
         if reg_losses:
             loss = loss + tf.add_n([tf.reduce_mean(r) for r in reg_losses])
         gradients_collector.add_to_collection(self.optimiser.compute_gradients(loss))
-        # multi-scale networks (HolisticNet) return a list in training: the
-        # loss averages over it; the Dice is that of the last (fused) output
-        final_out = net_out[-1] if isinstance(net_out, (list, tuple)) else net_out
-        dice = self._hard_dice(final_out, label)
+        return loss
+
+    @staticmethod
+    def _report_training(outputs_collector, **scalars):
+        """Show each named scalar (averaged over devices) on the console and in
+        TensorBoard."""
         for collection in (CONSOLE, TF_SUMMARIES):
-            outputs_collector.add_to_collection(var=loss, name='loss', average_over_devices=True,
-                                                collection=collection)
-            outputs_collector.add_to_collection(var=dice, name='dice', average_over_devices=True,
-                                                collection=collection)
+            for name, var in scalars.items():
+                outputs_collector.add_to_collection(var=var, name=name,
+                                                    average_over_devices=True,
+                                                    collection=collection)
 
     def _match_output_and_label(self, net_out, label, weight=None):
         """``(net_out, label, weight)`` over the same voxels.

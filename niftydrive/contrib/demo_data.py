@@ -12,7 +12,9 @@ with different data types and byte orders, as real scanners' files are.
 (``subjXX_frame_img.nii.gz``, ``subjXX_frame_cond.nii.gz``); ``--kind
 registration`` writes registration pairs
 (``subjXX_{fixed,moving}_{image,label}.nii.gz``, see
-:func:`make_registration_dataset`).
+:func:`make_registration_dataset`); ``--kind classification`` writes 2-D
+images with their one-voxel class labels (``subjXX_img.nii.gz``,
+``subjXX_class.nii.gz``, see :func:`make_classification_dataset`).
 
 ``--format png`` writes 2-D pictures instead (``subjXX_T1.png``, 8-bit grey,
 and ``subjXX_Label.png`` holding the class indices); it needs pillow.
@@ -240,6 +242,25 @@ def make_gan_dataset(output, subjects=10, shape=(32, 32), seed=0):
     return paths
 
 
+def make_classification_dataset(output, subjects=10, shape=(32, 32), seed=0):
+    """Write ``subjects`` 2-D subjects for the classification demo into
+    ``output``: ``subjXX_img.nii.gz``, noise with (class 1, odd subjects) or
+    without (class 0) a bright disc, and ``subjXX_class.nii.gz``, its class
+    as a 1x1x1 image; returns the list of (image, class) paths."""
+    rng = np.random.RandomState(seed)
+    affine = np.eye(4)
+    paths = []
+    for index in range(subjects):
+        label = (index + 1) % 2
+        disc, _ = gan_subject(tuple(shape), rng, noise=0.3)   # disc 0.8, background -0.8
+        image = disc if label else rng.normal(-0.8, 0.3, size=shape).astype(np.float32)
+        prefix = os.path.join(output, 'subj{:02d}_'.format(index + 1))
+        paths.append((write_nifti(prefix + 'img.nii.gz', image, affine),
+                      write_nifti(prefix + 'class.nii.gz',
+                                  np.full((1, 1, 1), label, np.uint8), affine)))
+    return paths
+
+
 def main(argv=None):
     """Command line entry point (``net_segment_demo_data``)."""
     parser = argparse.ArgumentParser(
@@ -253,14 +274,17 @@ def main(argv=None):
     parser.add_argument('--seed', type=int, default=0, help='random seed')
     parser.add_argument('--format', choices=('nifti', 'png'), default='nifti',
                         help='3-D NIfTI volumes (default) or 2-D PNG pictures')
-    parser.add_argument('--kind', choices=('segmentation', 'gan', 'registration'),
+    parser.add_argument('--kind', choices=('segmentation', 'gan', 'registration',
+                                           'classification'),
                         default='segmentation',
                         help='segmentation images and labels (default); 2-D NIfTI '
                              'images (subjXX_frame_img) with their conditioning maps '
                              '(subjXX_frame_cond) for the GAN demo; or registration '
                              'pairs (subjXX_{{fixed,moving}}_{{image,label}}: a blob and '
                              'the same blob shifted by {} voxels)'.format(
-                                 REGISTRATION_SHIFT))
+                                 REGISTRATION_SHIFT) +
+                             '; or 2-D classification images (subjXX_img, a disc or '
+                             'none) with their 1x1x1 class labels (subjXX_class)')
     args = parser.parse_args(argv)
     if args.subjects < 1 or args.size < 16:
         parser.error('--subjects must be >= 1 and --size >= 16')
@@ -268,6 +292,12 @@ def main(argv=None):
         paths = make_gan_dataset(args.output, args.subjects, (args.size,) * 2, args.seed)
         print('Wrote {} GAN subjects ({}^2 pixels: images and conditioning maps) to '
               '{}'.format(len(paths), args.size, os.path.abspath(args.output)))
+        return 0
+    if args.kind == 'classification':
+        paths = make_classification_dataset(args.output, args.subjects,
+                                            (args.size,) * 2, args.seed)
+        print('Wrote {} classification subjects ({}^2 pixels, half with a disc: class 1) '
+              'to {}'.format(len(paths), args.size, os.path.abspath(args.output)))
         return 0
     if args.kind == 'registration':
         if args.format != 'nifti':

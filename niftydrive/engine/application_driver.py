@@ -15,7 +15,6 @@ failure is re-raised after the clean-up (final checkpoint, threads stopped).
 """
 import logging
 import os
-import threading
 import time
 
 import tensorflow.compat.v1 as tf
@@ -26,20 +25,24 @@ from niftydrive.engine import signal as engine_signal
 from niftydrive.engine.application_factory import DEFAULT_EVENT_HANDLERS, \
     ApplicationFactory, EventHandlerFactory, IteratorFactory
 from niftydrive.engine.application_iteration import INFER, TRAIN, \
-    IterationMessage
+    InputExhausted, IterationMessage, iter_generator
 from niftydrive.engine.application_variables import GradientsCollector, \
     OutputsCollector
 from niftydrive.engine.checkpoint_io import BEST_ITER, FILE_PREFIX, \
     MissingCheckpointError, best_checkpoint, infer_latest_model_file, \
     prepare_checkpoint_dir
 from niftydrive.engine.dataset_split import partition_data
-from niftydrive.engine.devices import device_string, session_config
+from niftydrive.engine.devices import session_config
+from niftydrive.engine.distributed_training import LocalTraining, \
+    training_process
 from niftydrive.engine.handler_base import disconnect_handler
 from niftydrive.engine.session_callables import SessionCallCache
-from niftydrive.engine.stop_signals import StopSignals, TerminationRequested
+from niftydrive.engine.stop_signals import StopSignals, \
+    TerminationRequested, stop_samplers
+from niftydrive.engine.tower_graph import create_graph
 from niftydrive.io.misc_io import get_latest_subfolder, touch_folder
-from niftydrive.layer.bn import BN_COLLECTION
 from niftydrive.utilities.errors import UserInputError
+from niftydrive.utilities.random_seed import set_random_seed
 from niftydrive.utilities.user_parameters_default import \
     SYSTEM as SYSTEM_PARAMS
 from niftydrive.utilities.util_common import ParserNamespace, set_cuda_device
@@ -54,27 +57,6 @@ __all__ = ['ApplicationDriver', 'iter_generator', 'ConsoleLogger',
            'MissingCheckpointError', 'FILE_PREFIX']
 
 LOGGER = logging.getLogger(__name__)
-
-#: Seconds the exit after SIGTERM/Ctrl-C waits for sampler threads.
-SIGNAL_EXIT_WAIT = 3
-
-
-class InputExhausted(Exception):
-    """A dequeue found its closed queue empty: a finite sampler ran out
-    (raised by ``loop_step``; ends the loop normally)."""
-
-    def __init__(self, iter_msg):
-        super(InputExhausted, self).__init__(
-            'the input ran out at {}'.format(iter_msg))
-        self.phase = iter_msg.phase
-
-
-def iter_generator(count_generator, phase):
-    """Yield an ``IterationMessage`` of ``phase`` for each number generated."""
-    for iter_i in count_generator:
-        message = IterationMessage()
-        message.current_iter, message.phase = iter_i, phase
-        yield message
 
 
 class ApplicationDriver(object):
@@ -125,6 +107,7 @@ class ApplicationDriver(object):
         self.outputs_collector = None
         self.gradients_collector = None
         self.workflow_param = {}  # every section, for handlers' own keys
+        self.cluster = LocalTraining()  # this process's part of the training
         self._coord = tf.train.Coordinator()
         self._data_partitioner = None
         self._event_handlers = []
@@ -154,19 +137,21 @@ class ApplicationDriver(object):
             raise UserInputError('the [SYSTEM] section is missing')
         if not getattr(system_param, 'model_dir', None):
             raise UserInputError('[SYSTEM] model_dir is not set')
+        self.cluster = training_process(workflow_param)  # may adapt params
         try:  # NiftyNet required it to exist; creating it is friendlier
             touch_folder(system_param.model_dir)
         except UserInputError as error:
             raise UserInputError('[SYSTEM] model_dir: {}'.format(error)) from None
         self.action = resolve_action(system_param.action)
         self.workflow_param = workflow_param
+        set_random_seed(getattr(system_param, 'random_seed', -1), self.graph)
         self.event_handler_names = tuple(
             getattr(system_param, 'event_handler', None) or DEFAULT_EVENT_HANDLERS)
         self.iteration_generator_name = getattr(
             system_param, 'iteration_generator', None) or 'iteration_generator'
         # unknown names are reported now, before any data is read
-        self._handler_classes = [EventHandlerFactory.create(name)
-                                 for name in self.event_handler_names]
+        self._handler_classes = self.cluster.handler_classes(
+            [EventHandlerFactory.create(name) for name in self.event_handler_names])
         self._generator_class = IteratorFactory.create(
             self.iteration_generator_name)
         self.is_training = self.action == TRAIN_ACTION
@@ -231,8 +216,8 @@ class ApplicationDriver(object):
         app_class = self._create_app(app_param.name)
         self.app = app_class(net_param, action_param, self.action)
 
-        self._data_partitioner = self._partition_data(
-            system_param, train_param, data_param)
+        self._data_partitioner = self.cluster.shard(self._partition_data(
+            system_param, train_param, data_param))
         self.app.initialise_dataset_loader(data_param, app_param,
                                            self._data_partitioner)
         if self.action == EVAL:
@@ -269,7 +254,7 @@ class ApplicationDriver(object):
             self._event_handlers = self.load_event_handlers()
             with self._stop_signals:
                 self._create_graph(self.graph)
-                with tf.Session(config=self._tf_config(), graph=self.graph) \
+                with self.cluster.session(self.graph, self._tf_config()) \
                         as session, self.graph.as_default(), session.as_default():
                     try:
                         self._run_session(session, loop_status)
@@ -322,6 +307,7 @@ class ApplicationDriver(object):
             self.app.check_initialisations()
             engine_signal.SESS_STARTED.send(self.app, iter_msg=None,
                                             session=session)
+            self.initial_iter = self.cluster.first_iteration(self.initial_iter)
             self.loop(self._generator_class(**vars(self))(), session, loop_status)
         except InputExhausted as exhausted:
             # a finite sampler ran out; unless a sampler thread failed
@@ -361,22 +347,12 @@ class ApplicationDriver(object):
             LOGGER.warning('stopped early, incomplete loops')
 
     def _stop_sampler_threads(self):
-        """Stop the coordinator and close every sampler (joins threads;
-        after a stop signal, waits at most ``SIGNAL_EXIT_WAIT`` seconds
-        for them: a blocked sampler thread must not delay the exit)."""
+        """Stop the coordinator and close every sampler (once)."""
         if self._coord.should_stop() and self._threads_stopped:
             return
         self._coord.request_stop()
-        LOGGER.info('stopping sampling threads')
-        if self._stop_signals.received is None:
-            self.app.stop()
-        else:
-            stopper = threading.Thread(target=self.app.stop, daemon=True)
-            stopper.start()
-            stopper.join(SIGNAL_EXIT_WAIT)
-            if stopper.is_alive():
-                LOGGER.warning('sampler threads still busy after %d s: '
-                               'leaving them', SIGNAL_EXIT_WAIT)
+        stop_samplers(self.app,
+                      after_signal=self._stop_signals.received is not None)
         self._threads_stopped = True
 
     def _interrupt_input(self, signum):
@@ -391,34 +367,11 @@ class ApplicationDriver(object):
 
     # ------------------------------------------------------------------ graph
     def _create_graph(self, graph=None):
-        """Build the whole graph (the only place it is built), let handlers
-        add their ops (``GRAPH_CREATED``), and finalise it."""
-        graph = self.graph if graph is None else graph
-        assert isinstance(graph, tf.Graph)
-        main_device = self._device_string(0, is_worker=False)
-        with graph.as_default(), tf.device(main_device):
-            self.app.initialise_network()
-            self.app.add_validation_flag()
-            bn_ops = None
-            for gpu_id in range(max(self.num_gpus, 1)):
-                worker_device = self._device_string(gpu_id, is_worker=True)
-                with tf.name_scope('worker_{}'.format(gpu_id)) as scope, \
-                        tf.device(worker_device):
-                    self.app.connect_data_and_network(self.outputs_collector,
-                                                      self.gradients_collector)
-                    if self.is_training:
-                        # batch-norm moving averages of the last tower
-                        bn_ops = tf.get_collection(BN_COLLECTION, scope)
-            if self.is_training and self.gradients_collector is not None:
-                with tf.name_scope('ApplyGradients'), \
-                        graph.control_dependencies(bn_ops or []):
-                    self.app.set_network_gradient_op(
-                        self.gradients_collector.gradients)
-            with tf.name_scope('MergedOutputs'):
-                self.outputs_collector.finalise_output_op()
-            engine_signal.GRAPH_CREATED.send(self.app, iter_msg=None, graph=graph)
-        graph.finalize()
-        return graph
+        """Build the whole graph (see ``tower_graph.create_graph``)."""
+        return create_graph(self.app, self.graph if graph is None else graph,
+                            self.num_gpus, self.is_training,
+                            self.outputs_collector, self.gradients_collector,
+                            self.cluster)
 
     # ------------------------------------------------------------------- loop
     def interleaved_iteration_generator(self):
@@ -465,12 +418,6 @@ class ApplicationDriver(object):
             loop_status['current_iter'] = iter_msg.current_iter
         engine_signal.ITER_FINISHED.send(self.app, iter_msg=iter_msg)
         iter_msg.post_iter.send(iter_msg)
-
-    # ---------------------------------------------------------------- devices
-    def _device_string(self, device_id=0, is_worker=True):
-        """The device of tower ``device_id`` (or of shared ops)."""
-        return device_string(self.num_gpus, self.is_training, device_id,
-                             is_worker)
 
     @staticmethod
     def _create_app(app_type_string):

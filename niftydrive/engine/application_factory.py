@@ -17,14 +17,16 @@ SUPPORTED_APP = {
     'toy': 'niftydrive.application.toy_application.ToyApplication',
     'net_regress':
         'niftydrive.application.regression_application.RegressionApplication',
+    'net_classify':
+        'niftydrive.application.classification_application.ClassificationApplication',
     'net_gan': 'niftydrive.application.gan_application.GANApplication',
     'net_reg': 'niftydrive.application.label_driven_registration.RegApp',
+    'net_autoencoder':
+        'niftydrive.application.autoencoder_application.AutoencoderApplication',
 }
 
 # NiftyNet applications that niftydrive does not provide (yet).
 NIFTYNET_APPS_NOT_AVAILABLE = {
-    'net_autoencoder': 'autoencoder',
-    'net_classify': 'classification',
 }
 
 SUPPORTED_NETWORK = {
@@ -155,6 +157,15 @@ SUPPORTED_EVALUATIONS = dict(
         ('IoU', 'jaccard'), ('ave_dist', 'average_distance'),
         ('haus_dist', 'hausdorff_distance'), ('hausdorff95', 'hausdorff95_distance'))] +
     [(name, _REG_EVAL + name) for name in ('mse', 'rmse', 'mae')])
+
+_CLS_EVAL = 'niftydrive.evaluation.classification_evaluations.'
+
+# Metrics whose names a kind of evaluator reads its own way (classification's
+# ``accuracy`` is over subjects, segmentation's over voxels).
+SUPPORTED_EVALUATIONS_BY_KIND = {
+    'classification': dict((name, _CLS_EVAL + name) for name in (
+        'accuracy', 'confusion_matrix', 'roc_auc')),
+}
 
 
 def _import_by_path(dotted_path, kind):

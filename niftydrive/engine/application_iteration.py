@@ -31,11 +31,16 @@ def _format_value(value):
     return str(value)
 
 
+#: Values the engine adds to an application's: shown after them.
+ENGINE_CONSOLE_VALUES = ('input_wait',)
+
+
 def format_console_values(values):
-    """``{'loss': 0.5, 'acc': 1}`` -> ``'acc=1, loss=0.5'`` (sorted by name;
-    floats to four significant digits)."""
+    """``{'loss': 0.5, 'acc': 1}`` -> ``'acc=1, loss=0.5'`` (sorted by name,
+    the engine's own values last; floats to four significant digits)."""
     return ', '.join('{}={}'.format(name, _format_value(values[name]))
-                     for name in sorted(values))
+                     for name in sorted(values, key=lambda name: (
+                         name in ENGINE_CONSOLE_VALUES, name)))
 
 
 class IterationMessage(object):
@@ -209,3 +214,19 @@ def _message(iter_i, phase):
     message = IterationMessage()
     message.current_iter, message.phase = iter_i, phase
     return message
+
+
+def iter_generator(count_generator, phase):
+    """Yield an ``IterationMessage`` of ``phase`` for each number generated."""
+    for iter_i in count_generator:
+        yield _message(iter_i, phase)
+
+
+class InputExhausted(Exception):
+    """A dequeue found its closed queue empty: a finite sampler ran out
+    (raised by the driver's ``loop_step``; ends the loop normally)."""
+
+    def __init__(self, iter_msg):
+        super(InputExhausted, self).__init__(
+            'the input ran out at {}'.format(iter_msg))
+        self.phase = iter_msg.phase

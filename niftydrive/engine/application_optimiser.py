@@ -67,7 +67,7 @@ class RMSProp(object):
 # applies ``vars_to_freeze`` and ``gradient_clipping`` to each optimiser's
 # gradients.
 
-#: graph collection of ``(name, learning-rate tensor)``, one per optimiser
+#: graph collection of the learning-rate tensors, one per optimiser
 LEARNING_RATES = 'niftydrive_learning_rates'
 #: graph collection holding the iteration placeholder the schedules read
 ITERATION = 'niftydrive_iteration'
@@ -77,6 +77,11 @@ LR_SCHEDULES = ('constant', 'step', 'exponential', 'cosine', 'warmup')
 def _param(action_param, key, default):
     value = getattr(action_param, key, None)
     return default if value is None else value
+
+
+def rate_name(rate):
+    """The console name of a learning-rate tensor (``lr``, ``lr_1``...)."""
+    return rate.op.name.rsplit('/', 1)[-1]
 
 
 def iteration_placeholder():
@@ -133,7 +138,7 @@ def create_optimiser(action_param, name='lr'):
     as ``name`` (``lr``, ``lr_1``, ... for several optimisers)."""
     from niftydrive.engine.application_factory import OptimiserFactory
     from niftydrive.engine.application_variables import TF_SUMMARIES
-    taken = {label for label, _ in tf.get_collection(LEARNING_RATES)}
+    taken = {rate_name(rate) for rate in tf.get_collection(LEARNING_RATES)}
     label, count = name, 0
     while label in taken:
         count += 1
@@ -141,7 +146,7 @@ def create_optimiser(action_param, name='lr'):
     with tf.name_scope(None), tf.name_scope('LearningRate'):
         rate = tf.identity(learning_rate(action_param, iteration_placeholder()),
                            name=label)
-    tf.add_to_collection(LEARNING_RATES, (label, rate))
+    tf.add_to_collection(LEARNING_RATES, rate)
     with tf.name_scope(None):
         tf.summary.scalar(label, rate, collections=[TF_SUMMARIES])
     optimiser_class = OptimiserFactory.create(

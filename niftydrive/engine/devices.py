@@ -3,6 +3,8 @@ import logging
 
 import tensorflow.compat.v1 as tf
 
+from niftydrive.utilities import random_seed
+
 LOGGER = logging.getLogger('niftydrive.engine.application_driver')
 
 _GPU_COUNT = []
@@ -36,10 +38,16 @@ def device_string(num_gpus, is_training, device_id=0, is_worker=True):
 
 def session_config(num_gpus, is_training):
     """Soft placement; on a machine without GPUs, one virtual CPU device per
-    training tower so the towers run on separate devices."""
+    training tower so the towers run on separate devices; single-threaded
+    ops when the run has a random seed."""
     config = tf.ConfigProto()
     config.log_device_placement = False
     config.allow_soft_placement = True
     if is_training and num_gpus > 1 and count_local_gpus() == 0:
         config.device_count['CPU'] = num_gpus
+    if random_seed.is_seeded():
+        # a multi-threaded reduction sums in a varying order: one thread
+        # per op makes every float of a seeded run repeatable
+        config.intra_op_parallelism_threads = 1
+        config.inter_op_parallelism_threads = 1
     return config

@@ -1,7 +1,8 @@
 """``ApplyGradients``: runs the application's update op in training."""
 import tensorflow.compat.v1 as tf
 
-from niftydrive.engine.application_optimiser import ITERATION, LEARNING_RATES
+from niftydrive.engine.application_optimiser import ITERATION, \
+    LEARNING_RATES, rate_name
 from niftydrive.engine.application_variables import CONSOLE
 from niftydrive.engine.handler_base import EventHandler
 from niftydrive.engine.signal import GRAPH_CREATED, ITER_FINISHED, \
@@ -31,7 +32,8 @@ class ApplyGradients(EventHandler):
         graph = graph or tf.get_default_graph()
         iterations = graph.get_collection(ITERATION)
         self.iteration = iterations[0] if iterations else None
-        self.learning_rates = dict(graph.get_collection(LEARNING_RATES))
+        self.learning_rates = {rate_name(rate): rate for rate in
+                               graph.get_collection(LEARNING_RATES)}
 
     def add_gradients(self, sender, iter_msg=None, **_unused):
         """Fetch the update op on a training iteration; feed the iteration

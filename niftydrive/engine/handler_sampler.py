@@ -7,6 +7,7 @@ import time
 import tensorflow.compat.v1 as tf
 
 from niftydrive.engine.handler_base import EventHandler
+from niftydrive.engine.input_wait import CLOCK, add_input_wait
 from niftydrive.engine.signal import ITER_FINISHED, ITER_STARTED, \
     SESS_FINISHED, SESS_STARTED
 from niftydrive.utilities.util_common import traverse_nested
@@ -20,6 +21,9 @@ class SamplerThreading(EventHandler):
     > 0``, that many worker processes (seeded from ``random_seed`` when it is
     set) and one feeding thread.  (The driver stops them when the run ends,
     whatever handlers are in use.)
+
+    Each iteration's ``input_wait`` (the fraction of its wall time spent
+    waiting for its batch) joins its console values and TensorBoard summary.
 
     With ``stall_warning_seconds > 0`` a ``StallMonitor`` warns when an
     iteration has waited that long for its batch, and again every as many
@@ -35,6 +39,19 @@ class SamplerThreading(EventHandler):
         self.stall_warning_seconds = stall_warning_seconds
         self.monitor = None
         self.listen(SESS_STARTED, self.start_sampler_threads)
+        self.listen(ITER_STARTED, self.reset_input_wait)
+        self.listen(ITER_FINISHED, self.report_input_wait)
+
+    @staticmethod
+    def reset_input_wait(_sender, **_unused):
+        """Forget batch waits recorded outside an iteration."""
+        CLOCK.take()
+
+    @staticmethod
+    def report_input_wait(_sender, iter_msg=None, **_unused):
+        """``input_wait``: the fraction of the iteration's wall time spent
+        waiting for its batch, on the console line and in TensorBoard."""
+        add_input_wait(iter_msg)
 
     def start_sampler_threads(self, sender, session=None, **_unused):
         """Start each sampler's threads (an application may have none)."""

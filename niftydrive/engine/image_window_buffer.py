@@ -33,7 +33,9 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 
 from niftydrive.engine.image_window import N_SPATIAL
+from niftydrive.engine.input_wait import timed_dequeue
 from niftydrive.engine.window_memory import check_window_memory
+from niftydrive.utilities import random_seed
 
 LOGGER = logging.getLogger(__name__)
 
@@ -95,7 +97,9 @@ class InputBatchQueueRunner(object):
 
     def __init__(self, capacity, shuffle=True):
         self.capacity = max(int(capacity), 1)
-        self.shuffle = shuffle
+        # with [SYSTEM] random_seed, windows stay in order: see random_seed
+        self.shuffle = shuffle and not random_seed.is_seeded()
+        self._seed_index = random_seed.next_sampler_index()
         self._batch_size = 1
         self._window = None
         self.placeholders_dict = None
@@ -186,10 +190,9 @@ class InputBatchQueueRunner(object):
                                'first'.format(type(self).__name__))
         with tf.name_scope('pop_batch'):
             if self._window.has_dynamic_shapes:
-                data = self._dequeue_func()
+                data = timed_dequeue(self._dequeue_func)
             else:
-                data = self._dequeue_func(self._batch_size)
-            data = dict(data)
+                data = timed_dequeue(lambda: self._dequeue_func(self._batch_size))
             for name, holder in self.placeholders_dict.items():
                 data[name].set_shape([self._batch_size] + holder.shape.as_list()[1:])
             data = {name: squeeze_spatial_temporal_dim(tensor)
@@ -232,7 +235,8 @@ class InputBatchQueueRunner(object):
                                  tuple(expected)))
         return value
 
-    def _push(self, windows):
+    def _push(self, windows, thread_index=0):
+        random_seed.seed_thread(self._seed_index, thread_index)
         session, coord = self._session, self._coordinator
         exhausted = False
         try:
@@ -317,10 +321,17 @@ class InputBatchQueueRunner(object):
             reseed=self.reseed_worker)
         self._start_feeders(session, coord, [self._workers])
 
-    def reseed_worker(self, seed):
-        """Called in each worker process: give the randomised (augmentation)
-        layers of ``self.reader`` their own stream.  Samplers with other
-        random state of their own override this."""
+    def reseed_worker(self, seed, index=0):
+        """Called in worker process ``index``: give the randomised
+        (augmentation) layers of ``self.reader`` their own stream.  With
+        ``[SYSTEM] random_seed`` the worker is seeded as sampler thread
+        ``index`` is, and worker 0 keeps the layers' streams as a thread
+        would, so one process yields the windows one thread yields.
+        Samplers with other random state of their own override this."""
+        if random_seed.is_seeded():
+            random_seed.seed_thread(self._seed_index, index)
+            if index == 0:
+                return
         reader = getattr(self, 'reader', None)
         for offset, layer in enumerate(getattr(reader, 'preprocessors', None) or ()):
             if hasattr(layer, 'set_seed'):
@@ -342,7 +353,7 @@ class InputBatchQueueRunner(object):
         self._live_threads = len(window_iterators)
         self._threads = []
         for index, windows in enumerate(window_iterators):
-            thread = threading.Thread(target=self._push, args=(windows,), daemon=True,
+            thread = threading.Thread(target=self._push, args=(windows, index), daemon=True,
                                       name='{}-{}'.format(type(self).__name__, index))
             self._threads.append(thread)
             thread.start()

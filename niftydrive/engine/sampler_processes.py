@@ -37,7 +37,7 @@ class SamplerProcessError(RuntimeError):
     """A sampler worker process failed; the message holds its traceback."""
 
 
-def _die_with_parent():
+def die_with_parent():
     """Ask Linux to kill this process when its parent dies (no orphans)."""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -48,13 +48,13 @@ def _die_with_parent():
 
 def _worker(generator_factory, to_names, reseed, index, seed, windows):
     """Run one copy of the generator, sending its windows to ``windows``."""
-    _die_with_parent()
+    die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
     try:
         np.random.seed(seed)
         random.seed(seed)
         if reseed is not None:  # random streams of their own (augmentation)
-            reseed(seed)
+            reseed(seed, index)
         for output in generator_factory():
             windows.put((_WINDOW, to_names(output)))
         windows.put((_DONE, index))

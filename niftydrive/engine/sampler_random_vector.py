@@ -14,6 +14,7 @@ import tensorflow.compat.v1 as tf
 from niftydrive.engine.image_window import LOCATION_LENGTH, ImageWindow, location_name
 from niftydrive.engine.image_window_buffer import InputBatchQueueRunner
 from niftydrive.layer.base_layer import Layer
+from niftydrive.utilities.random_seed import thread_rng
 
 
 class RandomVectorSampler(Layer, InputBatchQueueRunner):
@@ -60,7 +61,7 @@ class RandomVectorSampler(Layer, InputBatchQueueRunner):
 
     def layer_op(self, *args, **kwargs):
         """Yield dicts name -> ``[n_interpolations] + vector_size`` (locations all ones)."""
-        rng = np.random.default_rng()
+        rng = thread_rng()
         weights = np.linspace(0.0, 1.0, self.n_interpolations).reshape(
             (-1,) + (1,) * len(self.vector_size))
         location = np.ones((self.n_interpolations, LOCATION_LENGTH), dtype=np.int32)

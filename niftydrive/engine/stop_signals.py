@@ -131,3 +131,23 @@ class StopSignals(object):
         """Raise the stop exception if a signal arrived."""
         if self.received is not None:
             raise stop_exception(self.received)
+
+
+#: Seconds the exit after SIGTERM/Ctrl-C waits for sampler threads.
+SIGNAL_EXIT_WAIT = 3
+
+
+def stop_samplers(app, after_signal):
+    """``app.stop()`` (closes the queues, joins the sampler threads); after
+    a stop signal, wait at most ``SIGNAL_EXIT_WAIT`` seconds for it: a
+    sampler thread blocked in its own code must not delay the exit."""
+    LOGGER.info('stopping sampling threads')
+    if not after_signal:
+        app.stop()
+        return
+    stopper = threading.Thread(target=app.stop, daemon=True)
+    stopper.start()
+    stopper.join(SIGNAL_EXIT_WAIT)
+    if stopper.is_alive():
+        LOGGER.warning('sampler threads still busy after %d s: leaving them',
+                       SIGNAL_EXIT_WAIT)

@@ -35,6 +35,7 @@ class ClassifierSamplesAggregator(ImageWindowsAggregator):
         self.output_interp_order = 0
         self.prefix = self.postfix = prefix
         self.label_mapping = label_mapping
+        self.saved = []   # (subject_id, image path) in the order written
         self.csv_path = os.path.join(self.output_path, prefix + '.csv')
         if os.path.exists(self.csv_path):
             os.remove(self.csv_path)
@@ -61,3 +62,4 @@ class ClassifierSamplesAggregator(ImageWindowsAggregator):
         with open(self.csv_path, 'a', newline='') as handle:
             csv.writer(handle).writerow([subject] + ['{:g}'.format(v) for v in values])
         self.log_inferred(subject, filename)
+        self.saved.append((subject, os.path.join(self.output_path, filename)))

@@ -49,21 +49,23 @@ def resolve_evaluations(names, kind, application='this application'):
         class that is not a ``BaseEvaluation``, or a metric of another kind
     """
     from niftydrive.engine.application_factory import (
-        SUPPORTED_EVALUATIONS, EvaluationFactory)
-    known = {name.lower(): name for name in SUPPORTED_EVALUATIONS}
-    same_kind = sorted(name for name in SUPPORTED_EVALUATIONS
-                       if EvaluationFactory.create(name).KIND == kind)
+        SUPPORTED_EVALUATIONS, SUPPORTED_EVALUATIONS_BY_KIND, EvaluationFactory)
+    table = dict(SUPPORTED_EVALUATIONS)
+    table.update(SUPPORTED_EVALUATIONS_BY_KIND.get(kind, {}))
+    known = {name.lower(): name for name in table}
+    same_kind = sorted(name for name in table
+                       if EvaluationFactory.create(table[name]).KIND == kind)
     classes = []
     for name in names:
         if name.lower() not in known and '.' not in name:
             suggestion = closest_match(name, same_kind) or closest_match(
-                name, list(SUPPORTED_EVALUATIONS))
+                name, list(table))
             hint = 'did you mean "{}"?'.format(suggestion) if suggestion else \
                 'known {} metrics: {}.'.format(kind, ', '.join(same_kind))
             raise UserInputError('{}: unknown metric "{}"; {}'.format(
                 EVALUATIONS_KEY, name, hint))
         try:
-            evaluation = EvaluationFactory.create(name)
+            evaluation = EvaluationFactory.create(table.get(known.get(name.lower()), name))
         except UserInputError as error:
             raise UserInputError('{}: {}'.format(EVALUATIONS_KEY, error)) from None
         if not (isinstance(evaluation, type) and issubclass(evaluation, BaseEvaluation)):

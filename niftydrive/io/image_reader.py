@@ -125,6 +125,9 @@ class ImageReader(Layer):
         self.preprocessors = []
         self.data_param = None
         self.label_fields = ()
+        # Fields allowed a spatial shape of their own (set before initialise):
+        # a classification label is one voxel per subject, its image is not.
+        self.shape_independent_fields = ()
         self.num_classes = None
         self.cache_bytes = 2 << 30   # keep preprocessed subjects up to ~2 GB
         self._cache = {}
@@ -351,10 +354,13 @@ class ImageReader(Layer):
     def spatial_shape(self, idx):
         """Spatial shape of subject ``idx`` in network space (padding included).
 
+        Fields in ``shape_independent_fields`` are left out of the comparison.
+
         :raises UserInputError: the subject's images differ in spatial shape
         """
         shapes = {(name, image.file_path[0]): image.shape[:3]
-                  for name, image in self.output_list[idx].items()}
+                  for name, image in self.output_list[idx].items()
+                  if name not in self.shape_independent_fields}
         distinct = set(shapes.values())
         if len(distinct) > 1:
             detail = '; '.join('{} {} has shape {}'.format(n, p, s)

@@ -115,6 +115,17 @@ SYSTEM = make_section(
           'output_interpreter, nan_guard, console_logger, '
           'tensorboard_logger, model_saver, best_model_saver, early_stopper) '
           'or dotted paths of handler classes; empty: all of these'),
+    Param('console_every_n', to_int, 0,
+          'Log a training line every n iterations (and the first and last), '
+          'with iteration/total, steps/s, samples/s, elapsed time and ETA; '
+          'validation: one line per round (every iteration when n = 1); '
+          '0: n such that a run logs about 200 training lines. A terminal '
+          'also gets a live progress bar', check=AT_LEAST_0),
+    Param('random_seed', to_int, -1,
+          'Seed of Python\'s and numpy\'s generators, TensorFlow\'s graph '
+          'and every sampler thread (the queues then keep windows in '
+          'order): two runs with the same seed and num_threads = 1 compute '
+          'the same losses; < 0: not seeded', check=Range(-1)),
     Param('iteration_generator', to_str, 'iteration_generator',
           'The iteration generator class: iteration_generator (training '
           'with interleaved validation, or inference) or a dotted path'),
@@ -122,6 +133,26 @@ SYSTEM = make_section(
           'Warn when an iteration has waited this many seconds for its '
           'input batch (the input pipeline is stalled), and again every as '
           'many seconds until it arrives; <= 0: never'),
+    Param('distributed_mode', to_str, 'async',
+          'Training on a cluster (cluster_spec or TF_CONFIG): async (each '
+          'worker applies its own updates) or sync (SyncReplicasOptimizer: '
+          'every step aggregates the gradients of all workers)',
+          choices=('async', 'sync')),
+    Param('cluster_spec', to_str, '',
+          'The TensorFlow cluster as JSON, as TF_CONFIG\'s "cluster": '
+          '{"ps": ["host0:2222"], "worker": ["host1:2222", "host2:2222"]} '
+          '(worker 0 is the chief, the only process writing files); empty: '
+          'TF_CONFIG, or one process'),
+    Param('job_name', to_str, '',
+          'This process\'s job in the cluster: ps or worker; empty: '
+          'TF_CONFIG\'s task type', choices=('', 'ps', 'worker')),
+    Param('task_index', to_int, -1,
+          'This process\'s index in its job; -1: TF_CONFIG\'s task index (0 '
+          'without one)', check=Range(-1, 1024)),
+    Param('local_workers', to_int, 0,
+          'net_run train on one machine as a cluster: 1 parameter server and '
+          'this many workers as subprocesses on loopback ports (signals are '
+          'forwarded); 0: one process', check=Range(0, 64)),
 )
 
 NETWORK = make_section(
@@ -390,12 +421,15 @@ EVALUATION = make_section(
           'average_distance (ave_dist), hausdorff_distance (haus_dist), '
           'hausdorff95_distance (hausdorff95) (distances in mm, from the '
           'voxel size), connected_elements (TPc, FPc, FNc component '
-          'counts); regression: mse, rmse, mae; or the dotted path of a '
+          'counts); regression: mse, rmse, mae; classification (one row over '
+          'all subjects): accuracy, confusion_matrix, roc_auc (two classes); '
+          'or the dotted path of a '
           'BaseEvaluation subclass. Names in any case. Empty masks give no '
           'NaN: ratios take their perfect value, vol_diff inf for an empty '
           'reference, distances to an empty mask the image diagonal. '
           'Empty: dice, jaccard, average_distance (segmentation), mse, '
-          'rmse, mae (regression)'),
+          'rmse, mae (regression), accuracy, confusion_matrix and, for two '
+          'classes, roc_auc (classification)'),
     Param('save_csv_dir', to_str, '',
           'Folder of the evaluation CSV (evaluation.csv); empty: '
           '<model_dir>/evaluation',

@@ -31,6 +31,7 @@ import textwrap
 from collections import OrderedDict
 
 from niftydrive.utilities.errors import UserInputError
+from niftydrive.utilities.training_settings import inherit_training_settings
 from niftydrive.utilities.user_parameters_custom import (
     APP_SECTIONS, LEGACY_SECTIONS, OPEN_SECTIONS, SUPPORTED_ARG_SECTIONS,
     app_of_section, custom_param)
@@ -888,6 +889,8 @@ def parse(argv=None, prog=PROG):
     _apply_legacy_locations(parsed, moved, app_section, meta['conf'])
     apply_overrides(parsed, meta['overrides'], app_section)
     resolve_paths(parsed, config_dir)
+    if action != 'train':
+        inherit_training_settings(parsed, app_section)
 
     system_param = OrderedDict()
     for section in SUPPORTED_DEFAULT_SECTIONS:
