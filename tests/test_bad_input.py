@@ -134,12 +134,15 @@ def test_fifo_named_like_an_image_is_reported_not_opened(tmp_path, dataset):
         one_error_line(result.stderr)
 
 
-def test_label_window_other_than_the_image_window_is_refused(tmp_path, dataset, capsys):
+def test_label_window_other_than_the_image_window_is_refused_with_resize_sampling(
+        tmp_path, dataset, capsys):
+    # resize sampling resizes every input of a window to one shape, so a label
+    # window of its own cannot be honoured (uniform sampling allows it: DeepMedic)
     config = write_config(tmp_path, copy_data(dataset, tmp_path))
-    code, err = run_main(['train', '-c', config, '--Label.spatial_window_size',
-                          '2000,2000,2000'] + list(ALL_TRAINING), capsys)
+    code, err = run_main(['train', '-c', config, '--Label.spatial_window_size', '4,4,4',
+                          '--window_sampling', 'resize'] + list(ALL_TRAINING), capsys)
     assert code == 1
-    assert '[Label] spatial_window_size = (2000, 2000, 2000) differs from the ' \
+    assert '[Label] spatial_window_size = (4, 4, 4) differs from the ' \
            'image\'s (8, 8, 8)' in one_error_line(err)
 
 

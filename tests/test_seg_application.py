@@ -117,6 +117,17 @@ def test_train_infer_evaluate(tmp_path, dataset, capsys):
         ['dice', 'jaccard', 'n_pos_ref']
 
 
+def test_a_smaller_label_window_trains_on_the_window_centre(tmp_path, dataset, capsys):
+    # DeepMedic-style configs give the label the network's (smaller) output size:
+    # the loss compares the centre of toynet's 8^3 output with the 4^3 label window
+    config = write_config(tmp_path, dataset)
+    assert main(['train', '-c', config, '--Label.spatial_window_size', '4,4,4',
+                 '--max_iter', '2'] + list(ALL_TRAINING)) == 0
+    err = capsys.readouterr().err
+    assert 'network output [8, 8, 8] and label window [4, 4, 4] differ' in err, err
+    assert (tmp_path / 'model' / 'models' / 'model.ckpt-2.index').exists()
+
+
 def test_corrupt_image_is_named_and_fails_fast(tmp_path, dataset, capsys):
     data = tmp_path / 'data'
     data.mkdir()
