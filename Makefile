@@ -125,8 +125,12 @@ demo-all: demo \
 	demo-autoencoder \
 	demo-fine-tuning
 
+# one worker per core (at most 4: each imports TensorFlow); a test module runs in one
+# worker, so its module fixtures are built once
+PYTEST_WORKERS ?= -n auto --maxprocesses 4 --dist loadfile
+
 test: install
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q $(PYTEST_WORKERS) tests
 
 benchmark: install
 	$(BIN)/python benchmarks/driver_overhead.py

@@ -27,7 +27,8 @@ setup(
         'io': ['pillow>=10,<14', 'SimpleITK>=2.3,<3'],
         'opencv': ['opencv-python-headless>=4.8,<6'],
         'skimage': ['scikit-image>=0.21,<1'],
-        'test': ['pytest>=7,<10', 'pytest-timeout>=2.1,<3', 'pillow>=10,<14'],
+        'test': ['pytest>=7,<10', 'pytest-timeout>=2.1,<3', 'pytest-xdist>=3.3,<4',
+                 'pillow>=10,<14'],
     },
     entry_points={
         'console_scripts': [
@@ -37,6 +38,7 @@ setup(
             'net_classify=niftydrive.net_run:net_classify',
             'net_gan=niftydrive.net_run:net_gan',
             'net_autoencoder=niftydrive.net_run:net_autoencoder',
+            'net_reg=niftydrive.net_run:net_reg',
             'net_segment_demo_data=niftydrive.contrib.demo_data:main',
         ],
     },

@@ -237,6 +237,12 @@ def _main(argv, application, prog):
         return 1
 
 
+def net_reg(argv=None):
+    """Console script ``net_reg``: ``net_run`` with the label-driven registration
+    application (NiftyNet shipped no such script; ``net_run -a net_reg`` works too)."""
+    return _application_script('net_reg', argv)
+
+
 def _application_script(application, argv):
     return main(argv, application=application, prog=application)
 

@@ -16,7 +16,7 @@ from niftydrive.contrib.sampler_pairwise.sampler_pairwise_resize import \
 from niftydrive.contrib.sampler_pairwise.sampler_pairwise_uniform import \
     PairwiseUniformSampler
 from niftydrive.io.image_reader import ImageReader
-from niftydrive.net_run import main
+from niftydrive.net_run import main, net_reg
 from niftydrive.utilities.util_common import ParserNamespace
 
 from shared_data import niftynet_config
@@ -123,6 +123,15 @@ def test_train_then_infer_warps_moving_onto_fixed(tmp_path, pairs, caplog):
     # unwarped ~0.35, warped ~0.85 (0.74..0.97 over runs)
     assert all(a > b + 0.25 for a, b in zip(after, before)), (before, after)
     assert np.mean(after) > 0.7, (before, after)
+
+
+def test_net_reg_script_trains_and_infers(tmp_path, pairs):
+    config = write_config(tmp_path, pairs, window=(16, 16, 16), max_iter=2)
+    assert net_reg(['train', '-c', config]) == 0
+    assert (tmp_path / 'model' / 'models' / 'model.ckpt-2.index').exists()
+    assert net_reg(['inference', '-c', config]) == 0
+    with open(str(tmp_path / 'model' / 'inference' / 'inferred.csv')) as handle:
+        assert len(list(csv.reader(handle))) == 6  # image and label of 3 pairs
 
 
 def test_dense_network_adds_its_bending_energy(tmp_path, caplog):

@@ -7,7 +7,7 @@ import nibabel as nib
 import numpy as np
 import pytest
 
-from niftydrive.net_run import main
+from niftydrive.net_run import main, net_regress
 
 CONFIG = """
 [T1]
@@ -98,6 +98,15 @@ def test_train_infer_evaluate(tmp_path, dataset, caplog):
     assert main(['evaluation', '-c', config, '--evaluations', 'mae']) == 0
     rows = read_csv(tmp_path / 'model' / 'evaluation' / 'evaluation.csv')
     assert len(rows) == 2 and sorted(rows[0]) == ['mae', 'subject_id']
+
+
+def test_net_regress_script_trains_infers_and_evaluates(tmp_path, dataset):
+    config = write_config(tmp_path, dataset)
+    assert net_regress(['train', '-c', config, '--max_iter', '2']) == 0
+    assert net_regress(['inference', '-c', config]) == 0
+    assert net_regress(['evaluation', '-c', config, '--evaluations', 'rmse']) == 0
+    rows = read_csv(tmp_path / 'model' / 'evaluation' / 'evaluation.csv')
+    assert len(rows) == 2 and sorted(rows[0]) == ['rmse', 'subject_id']
 
 
 def test_error_map_writes_the_squared_error(tmp_path, dataset):

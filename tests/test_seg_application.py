@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from niftydrive.contrib.demo_data import make_dataset
-from niftydrive.net_run import main
+from niftydrive.net_run import main, net_segment
 
 CONFIG = """
 [T1]
@@ -126,6 +126,16 @@ def test_a_smaller_label_window_trains_on_the_window_centre(tmp_path, dataset, c
     err = capsys.readouterr().err
     assert 'network output [8, 8, 8] and label window [4, 4, 4] differ' in err, err
     assert (tmp_path / 'model' / 'models' / 'model.ckpt-2.index').exists()
+
+
+def test_net_segment_script_trains_infers_and_evaluates(tmp_path, dataset):
+    config = write_config(tmp_path, dataset)
+    assert net_segment(['train', '-c', config, '--max_iter', '2']) == 0
+    assert net_segment(['inference', '-c', config]) == 0
+    assert net_segment(['evaluation', '-c', config, '--evaluations', 'dice']) == 0
+    with open(str(tmp_path / 'model' / 'evaluation' / 'evaluation.csv')) as handle:
+        rows = list(csv.DictReader(handle))
+    assert len({row['subject_id'] for row in rows}) == 2 and 'dice' in rows[0]
 
 
 def test_corrupt_image_is_named_and_fails_fast(tmp_path, dataset, capsys):

@@ -164,8 +164,14 @@ class BaseApplication(metaclass=SingletonApplication):
                 raise ValueError('{} optimisers for {} gradient lists'.format(
                     len(optimisers), len(gradients)))
             gradients = prepare_gradients(gradients, self.action_param)
-            self.gradient_op = [optimiser.apply_gradients(grads)
-                                for optimiser, grads in zip(optimisers, gradients)]
+            # every gradient is computed before any optimiser writes: otherwise one
+            # network's update could race another's backward pass through it (a GAN's
+            # generator gradient reads the discriminator's weights), making the
+            # losses depend on thread scheduling
+            computed = [grad.op for grads in gradients for grad, _ in grads if grad is not None]
+            with tf.control_dependencies(computed):
+                self.gradient_op = [optimiser.apply_gradients(grads)
+                                    for optimiser, grads in zip(optimisers, gradients)]
         else:
             gradients = prepare_gradients([gradients], self.action_param)[0]
             self.gradient_op = self.optimiser.apply_gradients(gradients)
