@@ -22,7 +22,8 @@ $(STAMP): setup.py
 demo: demo-toy demo-segmentation
 
 demo-toy: install
-	$(BIN)/net_run train -c configs/toy.ini --model_dir $(CURDIR)/$(DEMO_DIR)/toy
+	$(BIN)/net_run train -c configs/toy.ini --model_dir $(CURDIR)/$(DEMO_DIR)/toy \
+		--overwrite_checkpoints True
 	$(BIN)/net_run inference -c configs/toy.ini --model_dir $(CURDIR)/$(DEMO_DIR)/toy \
 		--save_seg_dir $(CURDIR)/$(DEMO_DIR)/toy/generated
 	@echo "toy GAN: checkpoints in $(DEMO_DIR)/toy/models, TensorBoard logs in $(DEMO_DIR)/toy/logs,"
@@ -33,7 +34,8 @@ SEG_MODEL := $(CURDIR)/$(DEMO_DIR)/segmentation
 
 demo-segmentation: install
 	$(BIN)/net_segment_demo_data --output $(SEG_DATA)
-	$(BIN)/net_run train -c configs/segmentation_demo.ini --model_dir $(SEG_MODEL)
+	$(BIN)/net_run train -c configs/segmentation_demo.ini --model_dir $(SEG_MODEL) \
+		--overwrite_checkpoints True
 	$(BIN)/net_run inference -c configs/segmentation_demo.ini --model_dir $(SEG_MODEL)
 	$(BIN)/net_run evaluation -c configs/segmentation_demo.ini --model_dir $(SEG_MODEL)
 	@echo "segmentation: data in $(SEG_DATA), checkpoints in $(DEMO_DIR)/segmentation/models,"

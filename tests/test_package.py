@@ -42,3 +42,15 @@ def test_no_machine_specific_absolute_path_in_code_or_tests():
                               recursive=True)
         if pattern.search(open(path, encoding='utf-8').read())]
     assert offenders == []
+
+
+def test_every_demo_target_trains_again_into_its_own_model_dir():
+    """`make demo` run a second time retrains: a demo's training from scratch
+    would otherwise be refused for the first run's checkpoints."""
+    import os
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(repo, 'Makefile'), encoding='utf-8') as handle:
+        commands = handle.read().replace('\\\n', ' ').splitlines()
+    trainings = [line for line in commands if ' train -c configs/' in line]
+    assert len(trainings) >= 7  # toy, segmentation and each further demo
+    assert [line for line in trainings if '--overwrite_checkpoints True' not in line] == []
