@@ -11,6 +11,7 @@ written; the saver itself refuses non-finite weights (see
 off.
 """
 import logging
+import math
 
 import numpy as np
 import tensorflow.compat.v1 as tf
@@ -55,15 +56,25 @@ def non_finite_error(iteration, what, model_dir=None):
         'False [TRAINING] to train on'.format(iteration, what, kept))
 
 
+def _is_finite(value):
+    """Whether ``value`` (a number or an array) has no NaN or infinity."""
+    if isinstance(value, (float, np.floating)):  # the usual case: a scalar loss
+        return math.isfinite(value)
+    array = np.asarray(value)
+    return array.dtype.kind not in 'fc' or bool(np.all(np.isfinite(array)))
+
+
 def _first_non_finite(values):
-    """``(name, value)`` of the first non-finite numeric value, or None."""
-    for name in sorted(values, key=str):
-        array = np.asarray(values[name])
-        if array.dtype.kind in 'fc' and not np.all(np.isfinite(array)):
-            shown = array if array.size == 1 else \
-                array.flat[np.flatnonzero(~np.isfinite(array))[0]]
-            return name, np.asarray(shown).item()
-    return None
+    """``(name, value)`` of the first non-finite numeric value (names in
+    sorted order), or None."""
+    bad = [name for name in values if not _is_finite(values[name])]
+    if not bad:
+        return None
+    name = min(bad, key=str)
+    array = np.asarray(values[name])
+    shown = array if array.size == 1 else \
+        array.flat[np.flatnonzero(~np.isfinite(array))[0]]
+    return name, np.asarray(shown).item()
 
 
 class NaNGuard(EventHandler):

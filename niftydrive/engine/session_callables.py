@@ -32,7 +32,9 @@ class SessionCallCache(object):
 
 
 def _feed_name(feed):
-    return getattr(feed, 'name', str(feed))
+    # not getattr(feed, 'name', str(feed)): that formats the tensor every call
+    name = getattr(feed, 'name', None)
+    return str(feed) if name is None else name
 
 
 class _CompiledRun(object):
