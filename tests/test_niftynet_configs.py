@@ -20,7 +20,8 @@ SYSTEM_SECTIONS = {'SYSTEM', 'NETWORK', 'TRAINING', 'INFERENCE', 'EVALUATION'}
 
 # NiftyNet 0.2's net_evaluate settings file: no application, not a net_run
 # config, refused as such with one line.
-NOT_A_NET_RUN_CONFIG = {'default_eval_config.ini': 'no application section'}
+NOT_A_NET_RUN_CONFIG = {'default_eval_config.ini': 'this is a NiftyNet 0.2 net_evaluate '
+                                                   'settings file'}
 
 
 def _config_names():

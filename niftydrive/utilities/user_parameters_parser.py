@@ -529,6 +529,22 @@ def _user_app_section(name):
     return section.upper() if isinstance(section, str) and section else None
 
 
+def _refuse_evaluation_settings_file(config, config_path):
+    """A clear refusal for NiftyNet 0.2's ``net_evaluate`` settings files
+    (``[settings] application_type``, ``[output modality N]``, ``[ref N]``):
+    NiftyNet 0.3's ``net_run`` did not read them either."""
+    for section_name in config.sections():
+        if section_name.strip().lower() == 'settings' and \
+                'application_type' in config[section_name]:
+            raise UserInputError(
+                '{}: no application section: this is a NiftyNet 0.2 net_evaluate '
+                'settings file ([{}] application_type), a format net_run does not read '
+                '(NiftyNet 0.3 did not either). To evaluate segmentations, run '
+                '`net_run evaluation -c <training config>` with [EVALUATION] evaluations '
+                '= dice,jaccard,... (it compares the inferred files with the labels of '
+                'the config\'s label section).'.format(config_path, section_name))
+
+
 def resolve_application(cli_app, config, config_path):
     """``(application name, its config section)`` (SPEC section 4).
 
@@ -572,6 +588,7 @@ def resolve_application(cli_app, config, config_path):
         section = next(iter(present))
         name = file_name_of(section) or app_of_section(section)
     elif not present:
+        _refuse_evaluation_settings_file(config, config_path)
         raise UserInputError(
             '{}: no application section: add the section of your '
             'application ({}), or [CUSTOM] with `name = ...` for a user '
