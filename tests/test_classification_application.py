@@ -161,6 +161,17 @@ def test_net_classify_script_trains_infers_and_evaluates(tmp_path, dataset):
     assert evaluation[0] == ['n_subjects', 'accuracy'] and evaluation[1][0] == '4'
 
 
+def test_loss_type_left_at_its_default_means_cross_entropy(tmp_path, dataset, caplog):
+    # the declared default (Dice) is a segmentation loss: classification uses CrossEntropy
+    caplog.set_level('INFO', logger='niftydrive')
+    config = write_config(tmp_path, dataset)
+    text = open(config).read()
+    assert 'loss_type = CrossEntropy\n' in text
+    open(config, 'w').write(text.replace('loss_type = CrossEntropy\n', ''))
+    assert main(['train', '-c', config, '--max_iter', '2']) == 0
+    assert 'classification uses CrossEntropy' in caplog.text
+
+
 def test_label_normalisation_writes_the_label_values(tmp_path, dataset):
     config = write_config(tmp_path, dataset)
     text = open(config).read().replace('filename_contains = Class', 'filename_contains = Grade')

@@ -64,6 +64,7 @@ class AutoencoderApplication(SegmentationApplication):
     interpolate with them."""
 
     REQUIRED_CONFIG_SECTION = 'AUTOENCODER'
+    DEFAULT_LOSS_TYPE = 'VariationalLowerBound'
 
     def __init__(self, net_param, action_param, action):
         super(AutoencoderApplication, self).__init__(net_param, action_param, action)
@@ -190,16 +191,6 @@ class AutoencoderApplication(SegmentationApplication):
                 outputs_collector.add_to_collection(
                     var=net_output[index], name=name, average_over_devices=False,
                     summary_type='image3_coronal', collection=TF_SUMMARIES)
-
-    def _loss_type(self):
-        """``[TRAINING] loss_type``; its default (Dice, a segmentation loss)
-        means VariationalLowerBound here."""
-        loss_type = _param(self.action_param, 'loss_type', 'VariationalLowerBound')
-        if loss_type == 'Dice':
-            LOGGER.info('loss_type Dice is a segmentation loss: net_autoencoder uses '
-                        'VariationalLowerBound')
-            return 'VariationalLowerBound'
-        return loss_type
 
     def _decode(self, codes):
         """The decoded means of ``codes`` (shared decoder, then means decoder)."""

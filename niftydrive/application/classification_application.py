@@ -47,6 +47,7 @@ class ClassificationApplication(SegmentationApplication):
     """Train, infer and evaluate image-level classification networks."""
 
     REQUIRED_CONFIG_SECTION = 'CLASSIFICATION'
+    DEFAULT_LOSS_TYPE = 'CrossEntropy'
     SHAPE_INDEPENDENT_FIELDS = ('label',)
     LABEL_WINDOW = (1, 1, 1)
 
@@ -111,7 +112,7 @@ class ClassificationApplication(SegmentationApplication):
         self._create_optimiser()
         loss = self._minimise(
             LossFunction(n_class=self.num_classes,
-                         loss_type=_param(self.action_param, 'loss_type', 'CrossEntropy'))(
+                         loss_type=self._loss_type())(
                              prediction=net_out, ground_truth=label), gradients_collector)
         accuracy = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(net_out, -1), label),
                                           tf.float32))

@@ -62,6 +62,7 @@ class GANApplication(SegmentationApplication):
     """Train GANs (conditional or not) and generate images with them."""
 
     REQUIRED_CONFIG_SECTION = 'GAN'
+    DEFAULT_LOSS_TYPE = 'CrossEntropy'  # as NiftyNet's GAN configs set
 
     @property
     def gan_param(self):
@@ -222,15 +223,6 @@ class GANApplication(SegmentationApplication):
             for name, value in (('lossG', loss_g), ('lossD', loss_d)):
                 outputs_collector.add_to_collection(
                     var=value, name=name, average_over_devices=True, collection=collection)
-
-    def _loss_type(self):
-        """``[TRAINING] loss_type``; its default (Dice, a segmentation loss)
-        means CrossEntropy here, as NiftyNet's GAN configs set."""
-        loss_type = _param(self.action_param, 'loss_type', 'CrossEntropy')
-        if loss_type == 'Dice':
-            LOGGER.info('loss_type Dice is a segmentation loss: net_gan uses CrossEntropy')
-            return 'CrossEntropy'
-        return loss_type
 
     def _weight_decay(self, variables):
         """``decay`` times the L2 (or L1) norm of the weights; 0 without decay."""

@@ -36,6 +36,7 @@ class RegressionApplication(SegmentationApplication):
 
     REQUIRED_CONFIG_SECTION = 'REGRESSION'
     REFERENCE_FIELD = 'output'
+    DEFAULT_LOSS_TYPE = 'L2Loss'  # as NiftyNet's regression configs set
 
     @property
     def num_classes(self):
@@ -100,16 +101,6 @@ class RegressionApplication(SegmentationApplication):
                 prediction, target, weight_map=weight), gradients_collector)
         rmse = tf.sqrt(tf.reduce_mean(tf.squared_difference(prediction, target)))
         self._report_training(outputs_collector, loss=loss, rmse=rmse)
-
-    def _loss_type(self):
-        """``[TRAINING] loss_type``; its default (Dice, a segmentation loss)
-        means L2Loss here, as NiftyNet's regression configs set."""
-        loss_type = _param(self.action_param, 'loss_type', 'L2Loss')
-        if loss_type == 'Dice':
-            LOGGER.info('loss_type Dice is a segmentation loss: regression uses '
-                        'L2Loss (set loss_type to L1Loss, L2Loss, RMSE, MAE or Huber)')
-            return 'L2Loss'
-        return loss_type
 
     def _connect_inference(self, outputs_collector):
         data = self.get_sampler()[0][0].pop_batch_op()

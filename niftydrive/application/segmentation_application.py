@@ -102,6 +102,9 @@ class SegmentationApplication(BaseApplication):
     REFERENCE_FIELD = 'label'
     # input fields whose images may have another spatial shape than the image's
     SHAPE_INDEPENDENT_FIELDS = ()
+    # the loss when [TRAINING] loss_type is left at its declared default (Dice,
+    # a segmentation loss); applications of other tasks name their own
+    DEFAULT_LOSS_TYPE = 'Dice'
 
     def __init__(self, net_param, action_param, action):
         super(SegmentationApplication, self).__init__(net_param, action_param, action)
@@ -482,7 +485,7 @@ class SegmentationApplication(BaseApplication):
             net_out, label, data.get('weight'))
         self._create_optimiser()
         loss_func = LossFunction(n_class=self.num_classes,
-                                 loss_type=_param(self.action_param, 'loss_type', 'Dice'))
+                                 loss_type=self._loss_type())
         loss = self._minimise(loss_func(prediction=net_out, ground_truth=label,
                                         weight_map=weight), gradients_collector)
         # multi-scale networks (HolisticNet) return a list in training: the
@@ -535,6 +538,16 @@ class SegmentationApplication(BaseApplication):
         if weight is not None:
             weight = crop_to_spatial_shape(weight, common)
         return (outputs if isinstance(net_out, (list, tuple)) else outputs[0]), label, weight
+
+    def _loss_type(self):
+        """``[TRAINING] loss_type``; its declared default, Dice, means
+        ``DEFAULT_LOSS_TYPE`` in an application of another task."""
+        loss_type = _param(self.action_param, 'loss_type', self.DEFAULT_LOSS_TYPE)
+        if loss_type == 'Dice' and self.DEFAULT_LOSS_TYPE != 'Dice':
+            LOGGER.info('loss_type Dice is a segmentation loss: %s uses %s',
+                        self.REQUIRED_CONFIG_SECTION.lower(), self.DEFAULT_LOSS_TYPE)
+            return self.DEFAULT_LOSS_TYPE
+        return loss_type
 
     def _create_optimiser(self):
         """``self.optimiser`` from ``[TRAINING] optimiser``, ``lr`` and
