@@ -33,7 +33,6 @@ interface (its output list, ``shared_decoder`` and ``decoder_means``).
   ``image`` section's.
 - evaluation: none (as in NiftyNet).
 """
-import logging
 
 import tensorflow.compat.v1 as tf
 
@@ -50,7 +49,6 @@ from niftydrive.io.image_sets_partitioner import ALL, INFER, TRAIN, VALID
 from niftydrive.layer.loss_autoencoder import LossFunction
 from niftydrive.utilities.errors import UserInputError
 
-LOGGER = logging.getLogger(__name__)
 
 SUPPORTED_INPUT = ('image', 'feature')
 SUPPORTED_INFERENCE = ('encode', 'encode-decode', 'sample', 'linear_interpolation')

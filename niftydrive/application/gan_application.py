@@ -34,7 +34,6 @@ Config: the ``[GAN]`` section names the input sections forming ``image``
   ``inferred.csv``).
 - evaluation: none (as in NiftyNet).
 """
-import logging
 
 import tensorflow.compat.v1 as tf
 
@@ -53,7 +52,6 @@ from niftydrive.layer.gan_blocks import GANImageBlock
 from niftydrive.layer.loss_gan import LossFunction
 from niftydrive.utilities.errors import UserInputError
 
-LOGGER = logging.getLogger(__name__)
 
 SUPPORTED_INPUT = ('image', 'conditioning')
 

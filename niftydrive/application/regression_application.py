@@ -14,7 +14,6 @@ differs is the target (real-valued, one channel per voxel), the loss
 outputs (real-valued images; ``net_run evaluation`` reports mse, rmse and
 mae per subject, or the ``[EVALUATION] evaluations`` asked for).
 """
-import logging
 
 import tensorflow.compat.v1 as tf
 
@@ -27,8 +26,6 @@ from niftydrive.io.image_sets_partitioner import ALL, INFER, TRAIN, VALID
 from niftydrive.layer.crop import CropLayer
 from niftydrive.layer.loss_regression import LossFunction
 from niftydrive.utilities.errors import UserInputError
-
-LOGGER = logging.getLogger(__name__)
 
 
 class RegressionApplication(SegmentationApplication):
