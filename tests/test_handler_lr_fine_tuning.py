@@ -207,3 +207,36 @@ head = {head}
     assert read_variable(tmp_path / 'tuned', 'encoder/w') == \
         read_variable(tmp_path / 'pre', 'encoder/w')
     assert 'restoring 1 of' in capsys.readouterr().err
+
+
+def test_no_optimiser_updates_before_every_gradient_is_computed(graph):
+    """A GAN's generator gradient runs through the discriminator: the
+    discriminator's update must not land while that gradient still reads
+    its weights (the losses would depend on thread scheduling)."""
+    import time
+    from niftydrive.application.base_application import BaseApplication
+
+    class TwoOptimisers(BaseApplication):
+        """Optimiser A moves ``a``; B's gradient reads ``a`` after a delay."""
+
+    shared = tf.get_variable('a', initializer=1.0, use_resource=False)
+    other = tf.get_variable('b', initializer=0.0, use_resource=False)
+
+    def pause(value):
+        time.sleep(0.3)
+        return value
+    delay = tf.py_func(pause, [tf.constant(0.0)], tf.float32)
+    with tf.control_dependencies([delay]):
+        seen_by_b = tf.identity(shared)   # read after the pause
+    TwoOptimisers.clear()
+    app = TwoOptimisers(action_param=ParserNamespace())
+    app.optimiser = [tf.train.GradientDescentOptimizer(1.0),
+                     tf.train.GradientDescentOptimizer(1.0)]
+    app.set_network_gradient_op([[(tf.constant(1.0), shared)],
+                                 [(seen_by_b, other)]])
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(app.gradient_op)
+        # b's gradient saw a = 1.0 (before A's step), then a stepped to 0.0
+        assert sess.run([shared, other]) == [0.0, -1.0]
+    TwoOptimisers.clear()
